@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: MIT
+
+"""Synchronization primitives for threads and event loops at once.
+
+Every primitive here may be shared by plain threads, greenlets (gevent,
+eventlet) and async tasks (asyncio, trio, anyio) in any number of event
+loops, all at the same time: ``green_*`` methods block the calling thread
+or greenlet, ``async_*`` methods await in the calling task.
+
+Public names load on first use, so ``import aiologic`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+# public name -> private module that defines it
+_EXPORTS = {
+    "Barrier": "_barriers",
+    "BinarySemaphore": "_semaphores",
+    "BoundedBinarySemaphore": "_semaphores",
+    "BoundedSemaphore": "_semaphores",
+    "BrokenBarrierError": "_barriers",
+    "BusyResourceError": "_guards",
+    "CapacityLimiter": "_limiters",
+    "Condition": "_conditions",
+    "CountdownEvent": "_events",
+    "Event": "_events",
+    "Flag": "_flags",
+    "Latch": "_barriers",
+    "LifoQueue": "_queues",
+    "Lock": "_locks",
+    "PriorityQueue": "_queues",
+    "Queue": "_queues",
+    "QueueEmpty": "_queues",
+    "QueueFull": "_queues",
+    "RBarrier": "_barriers",
+    "RCapacityLimiter": "_limiters",
+    "REvent": "_events",
+    "RLock": "_locks",
+    "ResourceGuard": "_guards",
+    "Semaphore": "_semaphores",
+    "SimpleLifoQueue": "_queues",
+    "SimpleQueue": "_queues",
+    "synchronized": "_synchronized",
+}
+
+__all__ = tuple(sorted(_EXPORTS))
+
+__version_tuple__ = tuple(
+    int(part) if part.isdigit() else part for part in __version__.split(".")
+)
+
+
+def _load(module_name: str) -> None:
+    # import one private module and publish all that it exports here, so
+    # classes report ``aiologic`` as their module (pickles and reprs)
+    module = import_module(f"{__name__}.{module_name}")
+    for name, source in _EXPORTS.items():
+        if source == module_name:
+            value = getattr(module, name)
+            try:
+                value.__module__ = __name__
+            except (AttributeError, TypeError):
+                pass  # compiled types keep their module
+            globals()[name] = value
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name = _EXPORTS[name]
+    except KeyError:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg) from None
+    _load(module_name)
+    return globals()[name]
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if TYPE_CHECKING:
+    from ._barriers import Barrier, BrokenBarrierError, Latch, RBarrier
+    from ._conditions import Condition
+    from ._events import CountdownEvent, Event, REvent
+    from ._flags import Flag
+    from ._guards import BusyResourceError, ResourceGuard
+    from ._limiters import CapacityLimiter, RCapacityLimiter
+    from ._locks import Lock, RLock
+    from ._queues import (
+        LifoQueue,
+        PriorityQueue,
+        Queue,
+        QueueEmpty,
+        QueueFull,
+        SimpleLifoQueue,
+        SimpleQueue,
+    )
+    from ._semaphores import (
+        BinarySemaphore,
+        BoundedBinarySemaphore,
+        BoundedSemaphore,
+        Semaphore,
+    )
+    from ._synchronized import synchronized

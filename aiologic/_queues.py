@@ -1,0 +1,812 @@
+# SPDX-License-Identifier: MIT
+
+"""Queues shared by threads, greenlets and async tasks of any event loop.
+
+Simple queues (``SimpleQueue``, ``SimpleLifoQueue``) are unbounded: a
+deque of items plus a permit counter whose value is the item count. A put
+appends, then releases one permit, so a permit always stands for an item
+already stored; a getter takes a permit (FIFO, handed over directly to
+waiting getters), then pops. No lock is involved, which makes ``put()``
+usable from signal handlers.
+
+Complex queues (``Queue``, ``LifoQueue``, ``PriorityQueue``) may be
+bounded and call overridable storage hooks, so each state transition runs
+in a short critical section under an original (unpatched) thread lock. It
+is held only for the transition itself: the storage hooks, a few
+container operations and ``set()`` of waiter events, never for a wait.
+Waiters queue as small lists that carry the payload:
+
+* a getter ``[event, item]`` is handed an item (taken out of the storage
+  with ``_get()``) before its event is set. If its event cannot be set
+  (it timed out or was cancelled at that moment), the item goes on to the
+  next getter, or back to the front of the storage.
+* a putter ``[event, item, state]`` has its item stored with ``_put()``
+  right after its event is set; ``state`` then tells it whether that
+  worked. A putter that sees the state still pending waits for the lock
+  once, so it never reads it before the storage hook returned.
+
+Invariants, true whenever the lock is free: getters wait only while the
+storage is empty, putters only while it is full (dead entries of waiters
+that gave up aside, which the hand-off loops skip). So a non-blocking put
+succeeds whenever there is room and no putter waits, and a non-blocking
+get whenever an item is stored and no getter waits: a woken waiter that
+has not run yet never blocks newcomers. A waiter whose event was set keeps
+what it was handed even if its timeout expired at the same moment.
+
+A blocking call that does not have to wait passes one checkpoint *before*
+it changes anything, so a cancellation delivered there leaves the queue
+untouched.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from collections import deque
+from heapq import heapify
+from typing import Any, Generic, Iterable, TypeVar
+
+from ._impl import PermitCounter
+from ._utils import check_timeout
+from ._waiting import async_wait_permit, green_wait_permit
+from .lowlevel import async_checkpoint, green_checkpoint
+from .lowlevel._events import create_async_event, create_green_event
+from .lowlevel._thread_locks import create_thread_lock
+from .meta import MISSING, MissingType
+
+__all__ = (
+    "LifoQueue",
+    "PriorityQueue",
+    "Queue",
+    "QueueEmpty",
+    "QueueFull",
+    "SimpleLifoQueue",
+    "SimpleQueue",
+)
+
+_T = TypeVar("_T")
+
+# private markers: never visible to users, so never confused with items
+_NO_ITEM: Any = object()  # nothing could be taken
+_PENDING: Any = object()  # a woken putter's item is being stored
+_STORED: Any = object()  # a woken putter's item is stored
+
+
+class QueueEmpty(Exception):
+    """Raised by a get that found no item (non-blocking or timed out)."""
+
+
+class QueueFull(Exception):
+    """Raised by a put that found no room (non-blocking or timed out)."""
+
+
+def _snapshot(data: Any) -> list[Any]:
+    # a copy for repr/pickle that never takes the queue's lock (hooks may
+    # call repr); another thread mutating meanwhile just means a retry
+    while True:
+        try:
+            return list(data)
+        except RuntimeError:
+            continue
+
+
+def _items_args(data: Any, action: str) -> tuple[Any, ...]:
+    # the constructor's items argument for a copy or a pickle: contents
+    # are still preserved, with a warning that this will change
+    items = tuple(_snapshot(data))
+    if not items:
+        return ()
+    warnings.warn(
+        f"{action} will no longer preserve the state in the future",
+        DeprecationWarning,
+        stacklevel=3,  # the caller of __copy__ / __getnewargs__
+    )
+    return (items,)
+
+
+class SimpleQueue(Generic[_T]):
+    """An unbounded FIFO queue with non-blocking, signal-safe puts.
+
+    Getters are served in arrival order, each by direct hand-off of the
+    next item. A getter that times out raises ``QueueEmpty``; one that is
+    cancelled leaves the queue, and an item handed to it at that moment
+    stays in the queue for the next getter. Thread-safe: every method may
+    be called from any thread, task or greenlet.
+    """
+
+    __slots__ = ("__weakref__", "_core", "_data")
+
+    _data: deque[_T]
+
+    def __new__(cls, items: Iterable[_T] | MissingType = MISSING, /) -> Any:
+        self = object.__new__(cls)
+        if items is MISSING:
+            self._data = deque()
+        else:
+            self._data = deque(items)  # type: ignore[arg-type]
+        self._core = PermitCounter(len(self._data))
+        return self
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return _items_args(self._data, "Pickling")
+
+    def __getstate__(self) -> None:
+        return None
+
+    def __copy__(self) -> Any:
+        return type(self)(*_items_args(self._data, "Copying"))
+
+    def copy(self) -> Any:
+        """Deprecated: use ``copy.copy(queue)``."""
+        warnings.warn(
+            "Use copy.copy(queue) instead", DeprecationWarning, stacklevel=2
+        )
+        return self.__copy__()
+
+    def __repr__(self) -> str:
+        name = f"aiologic.{type(self).__qualname__}"
+        items = _snapshot(self._data)
+        if items:
+            state = f"length={len(items)}"
+        else:
+            state = f"length=0, getting={self._core.waiting}"
+        return f"<{name}({items!r}) at {id(self):#x} [{state}]>"
+
+    def __bool__(self) -> bool:
+        return bool(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def put(self, /, item: _T) -> None:
+        """Append *item*; never blocks, never yields.
+
+        Safe in signal handlers: no lock is taken.
+        """
+        self._data.append(item)
+        # the item is stored before its permit is visible
+        self._core.release(1)
+
+    async def async_put(
+        self,
+        /,
+        item: _T,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        """Append *item*; never waits.
+
+        With ``blocking=True`` (``timeout`` is only validated) one
+        checkpoint comes first: cancelled there, nothing is put.
+        """
+        if blocking:
+            check_timeout(timeout)
+            await async_checkpoint()
+        self.put(item)
+
+    def green_put(
+        self,
+        /,
+        item: _T,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        """Append *item*; never waits.
+
+        With ``blocking=True`` (``timeout`` is only validated) one
+        checkpoint comes first: interrupted there, nothing is put.
+        """
+        if blocking:
+            check_timeout(timeout)
+            green_checkpoint()
+        self.put(item)
+
+    async def async_get(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> _T:
+        """Remove and return the next item, waiting in the current task.
+
+        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
+        no item can be taken at once. Cancelled while waiting: no item is
+        taken or lost.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+        core = self._core
+        if core.try_acquire():
+            if blocking:
+                try:
+                    await async_checkpoint()
+                except BaseException:
+                    # the item was not popped yet: its permit is enough
+                    core.release(1)
+                    raise
+        elif not blocking or not await async_wait_permit(core, None, timeout):
+            raise QueueEmpty
+        return self._pop()
+
+    def green_get(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> _T:
+        """Remove and return the next item, blocking this thread/greenlet.
+
+        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
+        no item can be taken at once. Interrupted while waiting: no item
+        is taken or lost.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+        core = self._core
+        if core.try_acquire():
+            if blocking:
+                try:
+                    green_checkpoint()
+                except BaseException:
+                    core.release(1)
+                    raise
+        elif not blocking or not green_wait_permit(core, None, timeout):
+            raise QueueEmpty
+        return self._pop()
+
+    def _pop(self) -> _T:
+        # a permit was taken, so an item is there
+        return self._data.popleft()
+
+    @property
+    def putting(self) -> int:
+        """Always 0: puts never wait."""
+        return 0
+
+    @property
+    def getting(self) -> int:
+        """The number of tasks waiting for an item."""
+        return self._core.waiting  # type: ignore[no-any-return]
+
+    @property
+    def waiting(self) -> int:
+        """The number of waiting tasks (getters only)."""
+        return self._core.waiting  # type: ignore[no-any-return]
+
+
+class SimpleLifoQueue(SimpleQueue[_T]):
+    """An unbounded LIFO queue with non-blocking, signal-safe puts.
+
+    Getters are still served in arrival order; each gets the newest item.
+    """
+
+    __slots__ = ()
+
+    def _pop(self) -> _T:
+        return self._data.pop()
+
+
+class Queue(Generic[_T]):
+    """A FIFO queue, bounded by ``maxsize`` or unbounded.
+
+    ``Queue(5)`` is ``Queue(maxsize=5)``. Waiting getters and putters are
+    served in arrival order, by direct hand-off of items and of room. A
+    timed-out get raises ``QueueEmpty``, a timed-out put ``QueueFull``.
+    A cancelled getter leaves the queue, and an item handed to it at that
+    moment goes to the next getter (or back to the front). A cancelled
+    putter leaves the queue without storing its item, unless room had
+    already been handed to it: then the item is stored and the
+    cancellation still propagates.
+
+    Subclasses may override ``_init(items, maxsize)``, ``_put(item)`` and
+    ``_get()``; they run under the queue's internal lock, so they must not
+    block or use the queue. Thread-safe: every method may be called from
+    any thread, task or greenlet.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_data",
+        "_getters",
+        "_lock",
+        "_maxsize",
+        "_putters",
+    )
+
+    _data: Any
+
+    def __new__(
+        cls,
+        items: Iterable[_T] | MissingType | int | None = MISSING,
+        /,
+        maxsize: int | None = None,
+    ) -> Any:
+        if maxsize is None and (items is None or isinstance(items, int)):
+            # ``Queue(5)`` / ``Queue(None)``: the only argument is maxsize
+            maxsize, items = items, MISSING
+        if maxsize is None:
+            maxsize = 0
+        elif maxsize <= 0:
+            msg = "maxsize must be >= 1 or None"
+            raise ValueError(msg)
+        self = object.__new__(cls)
+        self._maxsize = maxsize
+        self._getters: deque[list[Any]] = deque()
+        self._putters: deque[list[Any]] = deque()
+        self._lock = create_thread_lock()
+        self._init(() if items is MISSING else items, maxsize)  # type: ignore
+        return self
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return self._args(_items_args(self._data, "Pickling"))
+
+    def __getstate__(self) -> None:
+        return None
+
+    def __copy__(self) -> Any:
+        return type(self)(*self._args(_items_args(self._data, "Copying")))
+
+    def _args(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        maxsize = self._maxsize
+        if not maxsize:
+            return args
+        if not args and not isinstance(maxsize, int):
+            # only an int alone is taken as maxsize
+            args = ((),)
+        return (*args, maxsize)
+
+    def copy(self) -> Any:
+        """Deprecated: use ``copy.copy(queue)``."""
+        warnings.warn(
+            "Use copy.copy(queue) instead", DeprecationWarning, stacklevel=2
+        )
+        return self.__copy__()
+
+    def __repr__(self) -> str:
+        name = f"aiologic.{type(self).__qualname__}"
+        items = _snapshot(self._data)
+        maxsize = self._maxsize
+        if maxsize:
+            args = f"{items!r}, maxsize={maxsize!r}"
+        else:
+            args = repr(items)
+        length = len(items)
+        if not length:
+            state = f"length=0, getting={len(self._getters)}"
+        elif maxsize and length >= maxsize:
+            state = f"length={length}, putting={len(self._putters)}"
+        else:
+            state = f"length={length}"
+        return f"<{name}({args}) at {id(self):#x} [{state}]>"
+
+    def __bool__(self) -> bool:
+        return len(self._data) > 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    # -- storage hooks (called with the internal lock held) ----------------
+
+    def _init(self, items: Iterable[_T], maxsize: int) -> None:
+        """Create the storage from *items* (``maxsize`` 0: unbounded)."""
+        self._data = deque(items)
+
+    def _put(self, item: _T) -> None:
+        """Store *item*."""
+        self._data.append(item)
+
+    def _get(self) -> _T:
+        """Remove and return the next item."""
+        return self._data.popleft()  # type: ignore[no-any-return]
+
+    def _unget(self, item: _T) -> None:
+        # Return an item that was taken but could not be delivered so that
+        # it comes out next. Only the own deque storage allows that; with
+        # custom hooks, ``_put`` is all there is.
+        cls = type(self)
+        if (
+            cls._init is Queue._init
+            and cls._put is Queue._put
+            and cls._get is Queue._get
+        ):
+            self._data.appendleft(item)
+        else:
+            self._put(item)
+
+    # -- state transitions (called with the internal lock held) ------------
+
+    def _has_room(self) -> bool:
+        maxsize = self._maxsize
+        return not self._putters and (
+            not maxsize or len(self._data) < maxsize
+        )
+
+    def _has_item(self) -> bool:
+        return not self._getters and len(self._data) > 0
+
+    def _try_put(self, item: _T) -> bool:
+        if not self._has_room():
+            return False
+        self._put(item)
+        if self._getters:
+            self._feed_getters()
+        return True
+
+    def _try_get(self) -> Any:
+        if not self._has_item():
+            return _NO_ITEM
+        item = self._get()
+        if self._putters:
+            self._feed_putters()
+        return item
+
+    def _feed_getters(self) -> None:
+        # items arrived while getters wait: hand them over in FIFO order
+        data = self._data
+        getters = self._getters
+        while getters and len(data):
+            item = self._get()
+            if not self._hand_to_getter(item):
+                self._unget(item)
+                break
+
+    def _hand_to_getter(self, item: Any) -> bool:
+        getters = self._getters
+        while getters:
+            entry = getters.popleft()
+            entry[1] = item  # stored before the event publishes it
+            if entry[0].set():
+                return True
+            entry[1] = _NO_ITEM  # that getter already gave up
+        return False
+
+    def _give_back(self, item: Any) -> None:
+        # an item taken for someone who will not have it after all
+        if not self._hand_to_getter(item):
+            self._unget(item)
+
+    def _feed_putters(self) -> None:
+        # room appeared while putters wait: store their items in FIFO order
+        data = self._data
+        putters = self._putters
+        maxsize = self._maxsize
+        while putters and len(data) < maxsize:
+            entry = putters.popleft()
+            if not entry[0].set():
+                continue  # that putter already gave up
+            # the putter is committed: store its item; a failing hook is
+            # reported to that putter, not to the getter that made room
+            try:
+                self._put(entry[1])
+            except BaseException as exc:  # noqa: BLE001
+                entry[2] = exc
+            else:
+                entry[2] = _STORED
+
+    def _discard(self, waiters: deque[list[Any]], entry: list[Any]) -> None:
+        with self._lock:
+            try:
+                waiters.remove(entry)
+            except ValueError:
+                pass  # already dequeued by a hand-off that skipped it
+
+    def _settle_get(self, entry: list[Any], success: bool) -> Any:
+        # after a getter's wait returned normally
+        if not success:
+            self._discard(self._getters, entry)
+            raise QueueEmpty
+        item = entry[1]
+        entry[1] = _NO_ITEM
+        return item
+
+    def _abort_get(self, entry: list[Any]) -> None:
+        # after a getter's wait raised
+        if entry[0].is_set():
+            with self._lock:
+                self._give_back(entry[1])
+            entry[1] = _NO_ITEM
+        else:
+            self._discard(self._getters, entry)
+
+    def _settle_put(self, entry: list[Any], success: bool) -> None:
+        # after a putter's wait returned normally
+        if not success:
+            self._discard(self._putters, entry)
+            raise QueueFull
+        state = entry[2]
+        if state is _PENDING:
+            # woken before the hand-off finished storing the item
+            with self._lock:
+                state = entry[2]
+        entry[1] = entry[2] = None
+        if state is not _STORED:
+            try:
+                raise state
+            finally:
+                del state
+
+    def _abort_put(self, entry: list[Any]) -> None:
+        # after a putter's wait raised: an item already accepted stays
+        if not entry[0].is_set():
+            self._discard(self._putters, entry)
+
+    # -- public API ---------------------------------------------------------
+
+    async def async_put(
+        self,
+        /,
+        item: _T,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        """Store *item*, waiting in the current task while the queue is full.
+
+        Raises ``QueueFull`` on timeout or, with ``blocking=False``, when
+        there is no room at once. Cancelled while waiting: the item is not
+        stored, unless room had already been handed over.
+        """
+        lock = self._lock
+        if not blocking:
+            with lock:
+                if not self._try_put(item):
+                    raise QueueFull
+            return
+        timeout = check_timeout(timeout)
+        entry = None
+        while True:
+            if self._has_room():  # a guess without the lock
+                await async_checkpoint()
+                with lock:
+                    if self._try_put(item):
+                        return
+            if entry is None:
+                entry = [create_async_event(), item, _PENDING]
+            with lock:
+                if not self._has_room():
+                    self._putters.append(entry)
+                    break
+            # room appeared meanwhile: pass the checkpoint first
+        event = entry[0]
+        try:
+            if timeout is None:
+                success = await event
+            else:
+                success = await event.with_(timeout)
+        except BaseException:
+            self._abort_put(entry)
+            raise
+        self._settle_put(entry, success)
+
+    def green_put(
+        self,
+        /,
+        item: _T,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        """Store *item*, blocking this thread/greenlet while it is full.
+
+        Raises ``QueueFull`` on timeout or, with ``blocking=False``, when
+        there is no room at once. Interrupted while waiting: the item is
+        not stored, unless room had already been handed over.
+        """
+        lock = self._lock
+        if not blocking:
+            with lock:
+                if not self._try_put(item):
+                    raise QueueFull
+            return
+        timeout = check_timeout(timeout)
+        entry = None
+        while True:
+            if self._has_room():  # a guess without the lock
+                green_checkpoint()
+                with lock:
+                    if self._try_put(item):
+                        return
+            if entry is None:
+                entry = [create_green_event(), item, _PENDING]
+            with lock:
+                if not self._has_room():
+                    self._putters.append(entry)
+                    break
+        try:
+            success = entry[0].wait(timeout)
+        except BaseException:
+            self._abort_put(entry)
+            raise
+        self._settle_put(entry, success)
+
+    async def async_get(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> _T:
+        """Remove and return the next item, waiting in the current task.
+
+        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
+        no item can be taken at once. Cancelled while waiting: no item is
+        taken or lost.
+        """
+        lock = self._lock
+        if not blocking:
+            with lock:
+                item = self._try_get()
+            if item is _NO_ITEM:
+                raise QueueEmpty
+            return item  # type: ignore[no-any-return]
+        timeout = check_timeout(timeout)
+        entry = None
+        while True:
+            if self._has_item():  # a guess without the lock
+                await async_checkpoint()
+                with lock:
+                    item = self._try_get()
+                if item is not _NO_ITEM:
+                    return item  # type: ignore[no-any-return]
+            if entry is None:
+                entry = [create_async_event(), _NO_ITEM]
+            with lock:
+                if not self._has_item():
+                    self._getters.append(entry)
+                    break
+        event = entry[0]
+        try:
+            if timeout is None:
+                success = await event
+            else:
+                success = await event.with_(timeout)
+        except BaseException:
+            self._abort_get(entry)
+            raise
+        return self._settle_get(entry, success)  # type: ignore[no-any-return]
+
+    def green_get(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> _T:
+        """Remove and return the next item, blocking this thread/greenlet.
+
+        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
+        no item can be taken at once. Interrupted while waiting: no item
+        is taken or lost.
+        """
+        lock = self._lock
+        if not blocking:
+            with lock:
+                item = self._try_get()
+            if item is _NO_ITEM:
+                raise QueueEmpty
+            return item  # type: ignore[no-any-return]
+        timeout = check_timeout(timeout)
+        entry = None
+        while True:
+            if self._has_item():  # a guess without the lock
+                green_checkpoint()
+                with lock:
+                    item = self._try_get()
+                if item is not _NO_ITEM:
+                    return item  # type: ignore[no-any-return]
+            if entry is None:
+                entry = [create_green_event(), _NO_ITEM]
+            with lock:
+                if not self._has_item():
+                    self._getters.append(entry)
+                    break
+        try:
+            success = entry[0].wait(timeout)
+        except BaseException:
+            self._abort_get(entry)
+            raise
+        return self._settle_get(entry, success)  # type: ignore[no-any-return]
+
+    @property
+    def maxsize(self) -> int:
+        """The capacity; 0 when the queue is unbounded."""
+        return self._maxsize  # type: ignore[no-any-return]
+
+    @property
+    def putting(self) -> int:
+        """The number of tasks waiting for room."""
+        return len(self._putters)
+
+    @property
+    def getting(self) -> int:
+        """The number of tasks waiting for an item."""
+        return len(self._getters)
+
+    @property
+    def waiting(self) -> int:
+        """The number of waiting tasks, putters and getters."""
+        return len(self._putters) + len(self._getters)
+
+
+class LifoQueue(Queue[_T]):
+    """A LIFO queue (a stack), bounded by ``maxsize`` or unbounded."""
+
+    __slots__ = ()
+
+    def _init(self, items: Iterable[_T], maxsize: int) -> None:
+        self._data = list(items)
+
+    def _put(self, item: _T) -> None:
+        self._data.append(item)
+
+    def _get(self) -> _T:
+        return self._data.pop()  # type: ignore[no-any-return]
+
+    def _unget(self, item: _T) -> None:
+        self._put(item)
+
+
+class PriorityQueue(Queue[_T]):
+    """A queue that returns the smallest item first (a binary heap).
+
+    Items are compared with ``<`` under the queue's internal lock. If a
+    comparison raises, the exception propagates and the heap is left as
+    it was.
+    """
+
+    __slots__ = ()
+
+    def _init(self, items: Iterable[_T], maxsize: int) -> None:
+        self._data = list(items)
+        heapify(self._data)
+
+    def _put(self, item: _T) -> None:
+        _heap_push(self._data, item)
+
+    def _get(self) -> _T:
+        return _heap_pop(self._data)  # type: ignore[no-any-return]
+
+    def _unget(self, item: _T) -> None:
+        self._put(item)
+
+
+# The heap operations below lay items out exactly as heapq does (so reprs
+# match), but first do every comparison and only then move items: a
+# raising ``__lt__`` leaves the heap untouched. heapq moves items while it
+# compares, and its pure-Python version (PyPy) can then lose an item.
+
+
+def _heap_push(heap: list[Any], item: Any) -> None:
+    pos = len(heap)
+    while pos:
+        parentpos = (pos - 1) >> 1
+        if item < heap[parentpos]:
+            pos = parentpos
+        else:
+            break
+    heap.append(item)
+    hole = len(heap) - 1
+    while hole > pos:
+        parentpos = (hole - 1) >> 1
+        heap[hole] = heap[parentpos]
+        hole = parentpos
+    heap[pos] = item
+
+
+def _heap_pop(heap: list[Any]) -> Any:
+    size = len(heap) - 1  # the size after the pop
+    if size <= 0:
+        return heap.pop()
+    last = heap[size]
+    # the path of smaller children from the root down to a leaf, as if the
+    # root were empty (it is compared with nothing in that phase)
+    path = [0]
+    pos = 0
+    childpos = 1
+    while childpos < size:
+        rightpos = childpos + 1
+        if rightpos < size and not heap[childpos] < heap[rightpos]:
+            childpos = rightpos
+        path.append(childpos)
+        pos = childpos
+        childpos = 2 * pos + 1
+    # where ``last`` settles on that path, sifting up from the leaf
+    index = len(path) - 1
+    while index and last < heap[path[index]]:
+        index -= 1
+    # every comparison is done: move the items
+    result = heap[0]
+    for i in range(index):
+        heap[path[i]] = heap[path[i + 1]]
+    heap[path[index]] = last
+    heap.pop()
+    return result
+

@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+
+__version__ = "0.1.0"

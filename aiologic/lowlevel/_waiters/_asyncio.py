@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: MIT
+
+"""asyncio backend: a future of the loop that was running at creation.
+
+A `set()` from inside that loop resolves the future directly; from any
+other thread it goes through `loop.call_soon_threadsafe()`. A closed loop
+is ignored: nobody is left to wake.
+"""
+
+from __future__ import annotations
+
+from asyncio import CancelledError, get_running_loop
+from asyncio.events import _get_running_loop
+from typing import Any, Generator
+
+from .._events import _SET, _BaseAsyncEvent
+
+__all__ = ("AsyncEvent",)
+
+
+class AsyncEvent(_BaseAsyncEvent):
+    """A low-level event awaited in an asyncio loop."""
+
+    __slots__ = ("_future", "_loop")
+
+    def __init__(self, shield: bool = False, force: bool = False) -> None:
+        super().__init__(shield, force)
+
+        self._loop = loop = get_running_loop()
+        self._future = loop.create_future()
+
+    def _wake(self) -> None:
+        loop = self._loop
+
+        if _get_running_loop() is loop:
+            future = self._future
+
+            if not future.done():
+                future.set_result(None)
+        else:
+            try:
+                loop.call_soon_threadsafe(self._wake_in_loop)
+            except RuntimeError:  # the loop is closed
+                pass
+
+    def _wake_in_loop(self) -> None:
+        future = self._future
+
+        if not future.done():
+            future.set_result(None)
+
+    def _on_timeout(self) -> None:
+        if self._try_cancel():
+            self._wake_in_loop()
+
+    def _wait(self, timeout: float | None) -> Generator[Any, Any, bool]:
+        if not self._flag:
+            return (yield from self._resolved())
+
+        self._begin_wait()
+
+        if timeout is None:
+            handle = None
+        else:
+            handle = self._loop.call_later(timeout, self._on_timeout)
+
+        deferred = None
+
+        try:
+            while True:
+                try:
+                    yield from self._future
+                except CancelledError as exc:
+                    if self.shield and self._flag:
+                        # keep waiting on a fresh future (the old one was
+                        # cancelled with the task), then re-raise
+                        deferred = exc
+                        self._future = self._loop.create_future()
+
+                        if self._flag:  # a set() may have read the old one
+                            continue
+                    elif not self._try_cancel():
+                        self._settle()
+
+                        if deferred is None:
+                            raise
+                    else:
+                        raise
+
+                if not self._flag:
+                    break
+
+            self._settle()
+
+            if deferred is not None:
+                raise deferred
+
+            return self._state == _SET
+        finally:
+            deferred = None
+
+            if handle is not None:
+                handle.cancel()

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: MIT
+
+"""gevent backend: switch to the hub, get switched back by a callback.
+
+A `set()` in the hub's thread schedules the resume with
+`loop.run_callback()`; from another thread it sends the async watcher
+that the waiter keeps started while it waits (that watcher also keeps the
+loop from exiting with `LoopExit` while nothing else is pending). The
+resume callback only switches into the greenlet while it is still
+waiting in this event, so a late wake never lands in unrelated code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gevent import get_hub
+from gevent.exceptions import BlockingSwitchOutError
+from greenlet import getcurrent
+
+from .._events import _SET, _BaseGreenEvent
+from .._thread_locks import _get_ident
+
+__all__ = ("GreenEvent",)
+
+# libuv takes timeouts in milliseconds as 64-bit integers
+_TIMEOUT_MAX = 2.0**31
+
+
+class GreenEvent(_BaseGreenEvent):
+    """A low-level event waited for in a gevent greenlet."""
+
+    __slots__ = (
+        "_greenlet",
+        "_hub",
+        "_thread",
+        "_waiting",
+        "_watcher",
+    )
+
+    def __init__(self, shield: bool = False, force: bool = False) -> None:
+        super().__init__(shield, force)
+
+        self._hub = get_hub()
+        self._greenlet = getcurrent()
+        self._thread = _get_ident()
+        self._waiting = False
+        self._watcher: Any = None
+
+    def _wake(self) -> None:
+        if _get_ident() == self._thread:
+            self._hub.loop.run_callback(self._resume)
+        else:
+            watcher = self._watcher
+
+            # no watcher yet: the waiter has not started and will see the
+            # resolved state when it does
+            if watcher is not None:
+                watcher.send()
+
+    def _resume(self) -> None:
+        if self._waiting:
+            self._waiting = False
+            self._greenlet.switch()
+
+    def _on_timeout(self) -> None:
+        if self._try_cancel():
+            self._resume()
+
+    def _wait(self, timeout: float | None) -> bool:
+        hub = self._hub
+
+        if getcurrent() is hub:
+            msg = "Impossible to call blocking function in the event loop callback"
+            raise BlockingSwitchOutError(msg)
+
+        loop = hub.loop
+        watcher = loop.async_()
+        watcher.start(self._resume)
+        self._watcher = watcher
+        timer = None
+        deferred = None
+
+        try:
+            # a set() from another thread may have missed the watcher
+            if self._flag:
+                if timeout is not None and timeout < _TIMEOUT_MAX:
+                    timer = loop.timer(timeout)
+                    timer.start(self._on_timeout)
+
+                while self._flag:
+                    self._waiting = True
+
+                    try:
+                        hub.switch()
+                    except BaseException as exc:
+                        self._waiting = False
+
+                        if self.shield and self._flag:
+                            deferred = exc
+                            continue
+
+                        if not self._try_cancel():
+                            self._settle()
+
+                        raise
+
+            self._settle()
+
+            if deferred is not None:
+                raise deferred
+
+            return self._state == _SET
+        finally:
+            deferred = None
+            self._waiting = False
+
+            # stopped but not closed: a late send() from another thread
+            # must still find a valid watcher
+            watcher.stop()
+
+            if timer is not None:
+                timer.stop()
+                timer.close()

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: MIT
+
+"""threading backend: a pre-acquired original `_thread` lock.
+
+`set()` releases the lock, the waiter acquires it. The lock is the
+unpatched one, so the wait blocks the OS thread even under gevent or
+eventlet monkey-patching.
+"""
+
+from __future__ import annotations
+
+from threading import TIMEOUT_MAX
+from time import monotonic
+from typing import Final
+
+from .._events import _SET, _BaseGreenEvent
+from .._thread_locks import _allocate_lock
+
+__all__ = ("GreenEvent",)
+
+_TIMEOUT_MAX: Final[float] = TIMEOUT_MAX
+
+
+def _acquire(lock, timeout: float | None) -> bool:
+    if timeout is None:
+        return lock.acquire()
+
+    if timeout <= _TIMEOUT_MAX:
+        return lock.acquire(True, timeout)
+
+    # `acquire()` rejects timeouts above TIMEOUT_MAX: wait in chunks
+    deadline = monotonic() + timeout
+
+    while not lock.acquire(True, _TIMEOUT_MAX):
+        remaining = deadline - monotonic()
+
+        if remaining <= 0:
+            return False
+
+        if remaining <= _TIMEOUT_MAX:
+            return lock.acquire(True, remaining)
+
+    return True
+
+
+class GreenEvent(_BaseGreenEvent):
+    """A low-level event waited for by blocking the OS thread."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self, shield: bool = False, force: bool = False) -> None:
+        super().__init__(shield, force)
+
+        self._lock = lock = _allocate_lock()
+        lock.acquire()
+
+    def _wake(self) -> None:
+        try:
+            self._lock.release()
+        except RuntimeError:  # already released
+            pass
+
+    def _wait(self, timeout: float | None) -> bool:
+        lock = self._lock
+
+        if not self.shield:
+            try:
+                acquired = _acquire(lock, timeout)
+            except BaseException:
+                # e.g. KeyboardInterrupt: give up unless already set
+                if not self._try_cancel():
+                    self._settle()
+                raise
+
+            if not acquired and self._try_cancel():
+                return False
+
+            self._settle()
+            return self._state == _SET
+
+        return self._wait_shielded(timeout)
+
+    def _wait_shielded(self, timeout: float | None) -> bool:
+        lock = self._lock
+        deadline = None if timeout is None else monotonic() + timeout
+        deferred = None
+
+        try:
+            while True:
+                try:
+                    acquired = _acquire(lock, timeout)
+                except BaseException as exc:
+                    if not self.shield:
+                        if not self._try_cancel():
+                            self._settle()
+                        raise
+
+                    deferred = exc
+
+                    if deadline is not None:
+                        timeout = max(0.0, deadline - monotonic())
+
+                    continue
+
+                if not acquired and self._try_cancel():
+                    break
+
+                self._settle()
+                break
+
+            if deferred is not None:
+                raise deferred
+
+            return self._state == _SET
+        finally:
+            deferred = None
