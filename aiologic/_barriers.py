@@ -18,6 +18,7 @@ last party of the current one arrives.
 
 from __future__ import annotations
 
+from types import TracebackType
 from typing import Any
 
 from ._impl import EventCore
@@ -104,8 +105,12 @@ class Latch:
     Later waits pass at once. A waiter that times out or is cancelled
     while the latch is filling breaks it: every waiter, present and
     future, then gets `BrokenBarrierError` (the one that timed out too; a
-    cancelled one gets its cancellation). A latch of zero parties is open
-    from the start. Thread-safe: any thread, task or loop may wait.
+    cancelled one gets its cancellation), and so does a cancellation of
+    the arrival that fills it (at its checkpoint). A latch of zero parties
+    is open from the start. Thread-safe: any thread, task or loop may wait.
+
+    Args:
+        parties: the number of arrivals that fill the latch (default 0).
     """
 
     __slots__ = ("__weakref__", "_broken", "_lock", "_parties", "_phase")
@@ -171,7 +176,7 @@ class Latch:
             if phase.passed is None:
                 phase.passed = False
                 self._broken = True
-            passed = phase.passed
+            passed = phase.passed is True
         phase.core.set()
         return passed
 
@@ -184,6 +189,10 @@ class Latch:
         Raises `BrokenBarrierError` if it is or gets broken, or if
         *timeout* seconds pass first (which breaks it). Cancellation while
         waiting breaks it too and propagates.
+
+        Args:
+            timeout: seconds to wait at most; None (or ``inf``) waits
+                forever. Negative or NaN: ValueError, before arriving.
         """
         timeout = check_timeout(timeout)
         arrival = self._arrive()
@@ -211,6 +220,10 @@ class Latch:
 
         Raises `BrokenBarrierError` if it is or gets broken, or if
         *timeout* seconds pass first (which breaks it).
+
+        Args:
+            timeout: seconds to wait at most; None (or ``inf``) waits
+                forever. Negative or NaN: ValueError, before arriving.
         """
         timeout = check_timeout(timeout)
         arrival = self._arrive()
@@ -266,10 +279,14 @@ class Barrier:
 
     Each wait returns the arrival index (0 for the first arrival of a
     group, ``parties - 1`` for the last). A waiter that times out or is
-    cancelled while its group is filling breaks the barrier, and a broken
+    cancelled while its group is filling breaks the barrier (as does a
+    cancellation of the last arrival at its checkpoint), and a broken
     `Barrier` stays broken: every wait then raises `BrokenBarrierError`. A
     barrier of zero parties lets every wait pass at once with index 0.
     Thread-safe: any thread, task or loop may wait.
+
+    Args:
+        parties: the size of a group (default 0).
     """
 
     __slots__ = ("__weakref__", "_broken", "_lock", "_parties", "_phase")
@@ -308,14 +325,24 @@ class Barrier:
     def __enter__(self) -> int:
         return self.wait()
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if exc_type is not None:
             self.abort()
 
     async def __aenter__(self) -> int:
         return await self.with_()
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if exc_type is not None:
             self.abort()
 
@@ -345,7 +372,7 @@ class Barrier:
             if phase.passed is None:
                 phase.passed = False
                 self._broken = True
-            passed = phase.passed
+            passed = phase.passed is True
         phase.core.set()
         return passed
 
@@ -359,6 +386,10 @@ class Barrier:
         barrier is or gets broken, or if *timeout* seconds pass first
         (which breaks it). Cancellation while waiting breaks it too and
         propagates.
+
+        Args:
+            timeout: seconds to wait at most; None (or ``inf``) waits
+                forever. Negative or NaN: ValueError, before arriving.
         """
         timeout = check_timeout(timeout)
         phase, index, last = self._arrive()
@@ -384,6 +415,10 @@ class Barrier:
         Returns the arrival index. Raises `BrokenBarrierError` if the
         barrier is or gets broken, or if *timeout* seconds pass first
         (which breaks it).
+
+        Args:
+            timeout: seconds to wait at most; None (or ``inf``) waits
+                forever. Negative or NaN: ValueError, before arriving.
         """
         timeout = check_timeout(timeout)
         phase, index, last = self._arrive()

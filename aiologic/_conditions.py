@@ -33,7 +33,6 @@ with a shielded wait, and the cancellation is re-raised afterwards.
 from __future__ import annotations
 
 import collections.abc
-
 from itertools import count as _count
 from threading import get_ident
 from typing import Any, Callable, Generator, Generic, TypeVar
@@ -127,6 +126,7 @@ class Condition(Generic[_T_co, _S_co]):
     re-acquired (an RLock at its former depth). A notified waiter returns
     True even if its timeout expires before it gets the lock back; a
     notified waiter that is cancelled passes the notification on.
+    Thread-safe: waiters and notifiers may be in any thread or event loop.
     """
 
     __slots__ = ("__weakref__", "_impl")
@@ -458,7 +458,7 @@ class _BaseCondition(Condition[_T_co, _S_co]):
         event = create_green_event()
         waiter = _Waiter(event, token, self._timer(), predicate)
         self._waiters.append(waiter)
-        saved = self._release_save(token)
+        saved = self._release(waiter)
         try:
             woken = event.wait(timeout)
         except BaseException:
@@ -475,16 +475,14 @@ class _BaseCondition(Condition[_T_co, _S_co]):
         event = create_async_event()
         waiter = _Waiter(event, token, self._timer(), predicate)
         self._waiters.append(waiter)
-        saved = self._release_save(token)
+        saved = self._release(waiter)
         try:
             if timeout is None:
                 woken = await event
             else:
                 woken = await event.with_(timeout)
         except BaseException:
-            await self._async_leave(
-                waiter, saved, event.is_set(), failed=True
-            )
+            await self._async_leave(waiter, saved, event.is_set(), failed=True)
             raise
         notified = await self._async_leave(waiter, saved, woken, failed=False)
         if notified:
@@ -549,6 +547,15 @@ class _BaseCondition(Condition[_T_co, _S_co]):
             waiter.error = None
             self._notify(1, None, passing_on=True)
 
+    def _release(self, waiter: _Waiter) -> Any:
+        try:
+            return self._release_save(waiter.token)
+        except BaseException:
+            # the lock is still ours: this wait never began
+            if waiter.claim():
+                self._waiters.discard(waiter)
+            raise
+
     @staticmethod
     def _raise_delegated(waiter: _Waiter) -> None:
         error = waiter.error
@@ -583,9 +590,7 @@ class _BaseCondition(Condition[_T_co, _S_co]):
                     if not self._may_delegate():
                         if passing_on:
                             continue  # to a waiter without a predicate
-                        msg = (
-                            "cannot notify for predicate on un-acquired lock"
-                        )
+                        msg = "cannot notify for predicate on un-acquired lock"
                         raise RuntimeError(msg)
                     try:
                         ready = predicate()

@@ -111,6 +111,10 @@ class Event:
 
         Returns False if *timeout* seconds pass first. When cancelled, the
         waiter leaves the queue and the cancellation propagates.
+
+        Args:
+            timeout: seconds to wait at most; None (or ``inf``) waits
+                forever, 0 only checks. Negative or NaN: ValueError.
         """
         timeout = check_timeout(timeout)
         return await _async_wait(self._core, timeout)
@@ -119,6 +123,10 @@ class Event:
         """Block the current thread or greenlet until the event is set.
 
         Returns False if *timeout* seconds pass first.
+
+        Args:
+            timeout: seconds to wait at most; None (or ``inf``) waits
+                forever, 0 only checks. Negative or NaN: ValueError.
         """
         timeout = check_timeout(timeout)
         return _green_wait(self._core, timeout)
@@ -168,6 +176,9 @@ class CountdownEvent:
     queued before that moment is woken even if `up()` follows at once).
     Waits return False on timeout; a cancelled waiter leaves the queue.
     Thread-safe: every method may be called from any thread, task or loop.
+
+    Args:
+        initial_value: the starting value (default 0: the event is set).
     """
 
     __slots__ = ("__weakref__", "_core", "_initial_value", "_lock", "_value")
@@ -223,6 +234,10 @@ class CountdownEvent:
 
         Returns False if *timeout* seconds pass first. When cancelled, the
         waiter leaves the queue and the cancellation propagates.
+
+        Args:
+            timeout: seconds to wait at most; None (or ``inf``) waits
+                forever, 0 only checks. Negative or NaN: ValueError.
         """
         timeout = check_timeout(timeout)
         return await _async_wait(self._core, timeout)
@@ -231,6 +246,10 @@ class CountdownEvent:
         """Block the current thread or greenlet until the value is zero.
 
         Returns False if *timeout* seconds pass first.
+
+        Args:
+            timeout: seconds to wait at most; None (or ``inf``) waits
+                forever, 0 only checks. Negative or NaN: ValueError.
         """
         timeout = check_timeout(timeout)
         return _green_wait(self._core, timeout)
@@ -238,7 +257,9 @@ class CountdownEvent:
     def up(self, /, count: int = 1) -> None:
         """Add *count* to the value.
 
-        ``count == 0`` does nothing; a negative count is a ValueError.
+        Args:
+            count: a non-negative integer; 0 does nothing, a negative
+                count is a ValueError.
         """
         count = check_count(count)
         if count < 0:

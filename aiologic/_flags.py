@@ -21,6 +21,9 @@ class Flag(Generic[_T]):
     Non-blocking and thread-safe: `set()` from many threads at once stores
     exactly one marker, and only the caller that passed it (or any caller
     passing that same object) is told True.
+
+    Args:
+        marker: the initial marker; the flag starts empty without one.
     """
 
     __slots__ = ("__weakref__", "_lock", "_markers")
@@ -90,6 +93,11 @@ class Flag(Generic[_T]):
 
         If the flag is empty, return *default* if given, else call
         *default_factory* if given, else raise `LookupError`.
+
+        Args:
+            default: returned when the flag is empty.
+            default_factory: called for the result when the flag is empty
+                and no *default* was given.
         """
         try:
             return self._markers[0]
@@ -106,6 +114,9 @@ class Flag(Generic[_T]):
 
         Returns True if the flag now holds this very marker (stored by
         this call or an earlier one), False if it holds another one.
+
+        Args:
+            marker: the object to store; compared by identity.
         """
         if marker is MISSING:
             marker = object()

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from types import TracebackType
 from typing import Any
 
 from .meta import DEFAULT, DefaultType
@@ -21,6 +22,11 @@ class ResourceGuard:
     ``with guard:`` marks the resource as in use for the block; entering
     while another block (of any thread or task) is inside raises
     `BusyResourceError`. Non-blocking, no ownership, thread-safe.
+
+    Args:
+        action: the verb of the error message (default ``"using"``); it
+            is keyword-only, passing anything positionally is a
+            ValueError.
     """
 
     __slots__ = ("__weakref__", "_action", "_unlocked")
@@ -65,7 +71,12 @@ class ResourceGuard:
             raise BusyResourceError(msg) from None
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self._unlocked.append(True)
 
     @property

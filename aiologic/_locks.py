@@ -177,10 +177,10 @@ class Lock:
             self._reacquire(count)
         elif core.try_acquire(task):
             self._acquired(count)
-        elif not blocking:
-            return False
         else:
             self._check_mixed_deadlock(task)
+            if not blocking:
+                return False
             if not green_wait_permit(core, task, timeout):
                 return False
             self._acquired(count)

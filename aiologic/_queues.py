@@ -33,9 +33,10 @@ get whenever an item is stored and no getter waits: a woken waiter that
 has not run yet never blocks newcomers. A waiter whose event was set keeps
 what it was handed even if its timeout expired at the same moment.
 
-A blocking call that does not have to wait passes one checkpoint *before*
-it changes anything, so a cancellation delivered there leaves the queue
-untouched.
+A blocking call that does not have to wait passes one checkpoint, and a
+cancellation delivered there leaves the queue as it was: complex queues
+pass it before they change anything, simple-queue getters return the
+permit they took (the item was not popped yet).
 """
 
 from __future__ import annotations
@@ -413,9 +414,7 @@ class Queue(Generic[_T]):
 
     def _has_room(self) -> bool:
         maxsize = self._maxsize
-        return not self._putters and (
-            not maxsize or len(self._data) < maxsize
-        )
+        return not self._putters and (not maxsize or len(self._data) < maxsize)
 
     def _has_item(self) -> bool:
         return not self._getters and len(self._data) > 0
@@ -809,4 +808,3 @@ def _heap_pop(heap: list[Any]) -> Any:
     heap[path[index]] = last
     heap.pop()
     return result
-

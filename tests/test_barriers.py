@@ -9,15 +9,25 @@ import math
 import pickle
 import random
 import re
+import sys
 import threading
 import weakref
 
 import pytest
-
 import support
 from support import wait_until
 
 pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def fast_switching():
+    """Make GIL builds switch threads as often as they can (races show)."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
 
 BARRIER_REPR = re.compile(
     r"<(?P<name>[\w.<>]+)\((?P<args>[^)]*)\) at 0x[0-9a-fA-F]+"
@@ -61,7 +71,7 @@ def spawn_waiters(world, obj, n, timeout=None):
     for _ in range(n):
         before = obj.waiting
         tasks.append(world.spawn(waiter))
-        wait_until(lambda: obj.waiting == before + 1)
+        wait_until(lambda before=before: obj.waiting == before + 1)
     return tasks
 
 
@@ -71,7 +81,7 @@ def assert_broken(impl, results):
         assert str(result) == ""
 
 
-# -- object protocol -----------------------------------------------------------
+# -- object protocol ---------------------------------------------------------
 
 
 def test_broken_barrier_error(impl):
@@ -87,9 +97,19 @@ def test_broken_barrier_error(impl):
         ("Barrier", (), {}, ("aiologic.Barrier", "", "filling, waiting=0")),
         ("Barrier", (0,), {}, ("aiologic.Barrier", "", "filling, waiting=0")),
         ("Barrier", (3,), {}, ("aiologic.Barrier", "3", "filling, waiting=0")),
-        ("Barrier", (), {"parties": 2}, ("aiologic.Barrier", "2", "filling, waiting=0")),
+        (
+            "Barrier",
+            (),
+            {"parties": 2},
+            ("aiologic.Barrier", "2", "filling, waiting=0"),
+        ),
         ("RBarrier", (), {}, ("aiologic.RBarrier", "0", "filling, waiting=0")),
-        ("RBarrier", (2,), {}, ("aiologic.RBarrier", "2", "filling, waiting=0")),
+        (
+            "RBarrier",
+            (2,),
+            {},
+            ("aiologic.RBarrier", "2", "filling, waiting=0"),
+        ),
     ],
 )
 def test_repr(impl, name, args, kwargs, expected):
@@ -101,7 +121,11 @@ def test_initial_state(impl):
     assert (latch.parties, latch.broken, latch.waiting) == (3, False, 0)
     assert not latch
     for barrier in (impl.Barrier(3), impl.RBarrier(3)):
-        assert (barrier.parties, barrier.broken, barrier.waiting) == (3, False, 0)
+        assert (barrier.parties, barrier.broken, barrier.waiting) == (
+            3,
+            False,
+            0,
+        )
         assert barrier  # no __bool__: always truthy
     assert impl.Latch().parties == impl.Barrier().parties == 0
     assert not hasattr(impl.Barrier, "reset")
@@ -155,7 +179,7 @@ def test_non_int_parties(any_type, parties):
         any_type(parties)
 
 
-# -- Latch ---------------------------------------------------------------------------
+# -- Latch -------------------------------------------------------------------
 
 
 def test_latch_releases_everybody_once_filled(world, impl):
@@ -242,7 +266,7 @@ def test_latch_cancellation_breaks_it(cancellable_world, impl):
     assert latch.waiting == 0
 
 
-# -- Barrier -------------------------------------------------------------------------
+# -- Barrier -----------------------------------------------------------------
 
 
 def test_barrier_indexes_in_arrival_order(world, barrier_type):
@@ -364,7 +388,7 @@ def test_latch_has_no_context_manager(impl):
     assert not hasattr(impl.Latch, "__aenter__")
 
 
-# -- RBarrier ------------------------------------------------------------------------
+# -- RBarrier ----------------------------------------------------------------
 
 
 def test_rbarrier_reset_wakes_waiters_then_works_again(world, impl):
@@ -404,12 +428,13 @@ def test_rbarrier_timeout_then_reset(world, impl):
     assert task.result() == 0
 
 
-# -- timeouts and checkpoints ------------------------------------------------------------
+# -- timeouts and checkpoints ------------------------------------------------
 
 
 @pytest.mark.differs_from_0171
 @pytest.mark.parametrize(
-    "timeout, exc", [(-1, ValueError), (math.nan, ValueError), ("x", TypeError)]
+    "timeout, exc",
+    [(-1, ValueError), (math.nan, ValueError), ("x", TypeError)],
 )
 def test_bad_timeout_rejected_before_arriving(world, impl, timeout, exc):
     objs = [impl.Latch(2), impl.Barrier(2), impl.RBarrier(2), impl.Barrier(1)]
@@ -517,11 +542,11 @@ def test_trio_cancelled_pass_through_keeps_drained_latch(impl):
     assert parse(latch)[2] == "draining"
 
 
-# -- races (many threads) -------------------------------------------------------------
+# -- races (many threads) ----------------------------------------------------
 
 
 @pytest.mark.parametrize("seed", support.seeds(3))
-def test_race_barrier_phases_complete(barrier_type, seed):
+def test_race_barrier_phases_complete(fast_switching, barrier_type, seed):
     rng = random.Random(seed)
     parties = rng.randrange(2, 9)
     rounds = 150
@@ -549,7 +574,7 @@ def test_race_barrier_phases_complete(barrier_type, seed):
     assert not barrier.broken
 
 
-def test_race_barrier_phases_across_worlds(impl):
+def test_race_barrier_phases_across_worlds(fast_switching, impl):
     # threads and tasks of several loops pass the same barrier many times
     rounds = 40
     libs = ("asyncio", "trio", "gevent")
@@ -567,7 +592,9 @@ def test_race_barrier_phases_across_worlds(impl):
 
             async def body(ops=ops):
                 for i in range(rounds):
-                    collect_round(i, await ops.wait(barrier, support.DEFAULT_TIMEOUT))
+                    collect_round(
+                        i, await ops.wait(barrier, support.DEFAULT_TIMEOUT)
+                    )
                 return True
 
             tasks.append(world.spawn(body))
@@ -592,7 +619,7 @@ def test_race_barrier_phases_across_worlds(impl):
 
 
 @pytest.mark.parametrize("seed", support.seeds(3))
-def test_race_latch_concurrent_arrivals(impl, seed):
+def test_race_latch_concurrent_arrivals(fast_switching, impl, seed):
     rng = random.Random(seed)
     parties = rng.randrange(2, 17)
     latch = impl.Latch(parties)
@@ -625,7 +652,9 @@ def test_race_latch_concurrent_arrivals(impl, seed):
 
 
 @pytest.mark.parametrize("seed", support.seeds(3))
-def test_race_rbarrier_reset_never_strands_a_waiter(impl, seed):
+def test_race_rbarrier_reset_never_strands_a_waiter(
+    fast_switching, impl, seed
+):
     # resets race with arrivals: every waiter leaves, passing or broken
     rng = random.Random(seed)
     parties = 4

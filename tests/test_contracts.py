@@ -750,16 +750,16 @@ def test_no_thread_per_waiter(impl, cancellable_world, kind):
     prim = kind.make(impl)
     holders = fill(world, kind, prim)
     before = _threads()
-    waiters = [world.spawn_hold(prim) for _ in range(10)]
+    log = []
+    waiters = [
+        world.spawn(fifo_waiter(world, prim, log, i)) for i in range(10)
+    ]
     wait_until(lambda: prim.waiting == 10)
     during = _threads()
     assert during == before, f"threads started: {_describe(during - before)}"
     release_all(holders)
-    for waiter in waiters:
-        assert waiter.wait_acquired()
-        waiter.release()
-    for waiter in waiters:
-        assert waiter.result() is True
+    assert sorted(waiter.result() for waiter in waiters) == list(range(10))
+    assert sorted(log) == list(range(10))
     assert _threads() == before
     assert_idle(kind, prim)
 

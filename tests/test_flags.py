@@ -8,14 +8,23 @@ import copy
 import pickle
 import random
 import re
+import sys
 import threading
 import weakref
 
 import pytest
-
 import support
 
 pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def fast_switching():
+    """Make GIL builds switch threads as often as they can (races show)."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
 
 
 def test_empty_flag(impl):
@@ -59,7 +68,9 @@ def test_set_without_marker_stores_a_fresh_object(impl):
     marker = flag.get()
     assert type(marker) is object
     assert flag.set(marker) is True
-    assert re.fullmatch(r"aiologic\.Flag\(<object object at 0x[0-9a-fA-F]+>\)", repr(flag))
+    assert re.fullmatch(
+        r"aiologic\.Flag\(<object object at 0x[0-9a-fA-F]+>\)", repr(flag)
+    )
 
 
 def test_set_none_is_a_marker(impl):
@@ -100,7 +111,10 @@ def test_subclass_and_weakref(impl):
 
 def test_pickle_preserves_marker_with_warning(impl):
     flag = impl.Flag(42)
-    with pytest.warns(DeprecationWarning, match="^Pickling will no longer preserve the state in the future$"):
+    with pytest.warns(
+        DeprecationWarning,
+        match="^Pickling will no longer preserve the state in the future$",
+    ):
         data = pickle.dumps(flag)
     clone = pickle.loads(data)
     assert type(clone) is impl.Flag
@@ -117,7 +131,10 @@ def test_pickle_empty_flag_does_not_warn(impl):
 def test_copy_preserves_marker_with_warning(impl):
     marker = object()
     flag = impl.Flag(marker)
-    with pytest.warns(DeprecationWarning, match="^Copying will no longer preserve the state in the future$"):
+    with pytest.warns(
+        DeprecationWarning,
+        match="^Copying will no longer preserve the state in the future$",
+    ):
         clone = copy.copy(flag)
     assert clone is not flag
     assert clone.get() is marker
@@ -134,7 +151,9 @@ def test_copy_method_is_deprecated(impl):
         clone = flag.copy()
     messages = [str(w.message) for w in record]
     assert any(m.startswith("Use copy.copy(") for m in messages), messages
-    assert "Copying will no longer preserve the state in the future" in messages
+    assert (
+        "Copying will no longer preserve the state in the future" in messages
+    )
     assert clone.get() == 7
 
 
@@ -149,7 +168,7 @@ def test_usable_from_every_world(world, impl):
 
 
 @pytest.mark.parametrize("seed", support.seeds(5))
-def test_race_exactly_one_setter_wins(impl, seed):
+def test_race_exactly_one_setter_wins(fast_switching, impl, seed):
     rng = random.Random(seed)
     n = 16
     flag = impl.Flag()
@@ -175,13 +194,13 @@ def test_race_exactly_one_setter_wins(impl, seed):
     if won_marker is not None:
         assert flag.get() is won_marker
     # a losing explicit marker never matches the stored one
-    for i, (won, marker) in results.items():
+    for won, marker in results.values():
         if not won and marker is not None:
             assert flag.get() is not marker
 
 
 @pytest.mark.parametrize("seed", support.seeds(3))
-def test_race_set_and_clear(impl, seed):
+def test_race_set_and_clear(fast_switching, impl, seed):
     # a set() that returns True stored its marker into an empty flag, and
     # only clear() empties it: so at most one more success than clears,
     # and whatever is stored at the end was stored by a successful set()

@@ -8,15 +8,25 @@ import copy
 import pickle
 import random
 import re
+import sys
 import threading
 import weakref
 
 import pytest
-
 import support
 from support import wait_until
 
 pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def fast_switching():
+    """Make GIL builds switch threads as often as they can (races show)."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
 
 GUARD_REPR = re.compile(
     r"<(?P<name>[\w.<>]+)\((?P<args>[^)]*)\) at 0x[0-9a-fA-F]+"
@@ -53,7 +63,9 @@ def test_positional_argument_rejected(impl):
     for args in (("using",), (None,), (1,)):
         with pytest.raises(ValueError) as info:
             impl.ResourceGuard(*args)
-        assert str(info.value) == "the first argument should not have been passed"
+        assert (
+            str(info.value) == "the first argument should not have been passed"
+        )
     # the DEFAULT sentinel itself is accepted (pickles pass it)
     guard = impl.ResourceGuard(impl.meta.DEFAULT, "x")
     assert guard.action == "x"
@@ -65,9 +77,8 @@ def test_enter_exit(impl):
         assert entered is guard
         assert guard
         assert parse(guard)[2] == "locked"
-        with pytest.raises(impl.BusyResourceError) as info:
-            with guard:
-                pass  # pragma: no cover
+        with pytest.raises(impl.BusyResourceError) as info, guard:
+            pass  # pragma: no cover
         assert str(info.value) == "another task is already using this resource"
         assert guard  # the failed entry did not release it
     assert not guard
@@ -78,13 +89,12 @@ def test_enter_exit(impl):
 
 def test_exit_on_exception(impl):
     guard = impl.ResourceGuard(action="writing to")
-    with pytest.raises(KeyError):
-        with guard:
-            raise KeyError
+    with pytest.raises(KeyError), guard:
+        raise KeyError
     assert not guard
-    with guard:
-        with pytest.raises(impl.BusyResourceError, match="^another task is already writing to this resource$"):
-            guard.__enter__()
+    message = "^another task is already writing to this resource$"
+    with guard, pytest.raises(impl.BusyResourceError, match=message):
+        guard.__enter__()
 
 
 def test_no_async_context_manager(impl):
@@ -137,16 +147,15 @@ def test_busy_across_worlds(world, impl):
 
     task = world.spawn(holder)
     wait_until(lambda: bool(guard))
-    with pytest.raises(impl.BusyResourceError):
-        with guard:
-            pass  # pragma: no cover
+    with pytest.raises(impl.BusyResourceError), guard:
+        pass  # pragma: no cover
     gate.open()
     assert task.result() is True
     assert not guard
 
 
 @pytest.mark.parametrize("seed", support.seeds(3))
-def test_race_never_two_inside(impl, seed):
+def test_race_never_two_inside(fast_switching, impl, seed):
     rng = random.Random(seed)
     guard = impl.ResourceGuard()
     n = 8

@@ -78,8 +78,10 @@ def test_repr_locked_and_waiting(lock_type):
     assert state_of(lock) == "locked, waiting=0"
     assert lock
     with support.World("threading") as world:
-        holders = [world.spawn_hold(lock) for _ in range(2)]
-        wait_until(lambda: lock.waiting == 2)
+        holders = []
+        for i in range(2):
+            holders.append(world.spawn_hold(lock))
+            wait_until(lambda: lock.waiting == i + 1)
         assert state_of(lock) == "locked, waiting=2"
         lock.green_release()
         for holder in holders:

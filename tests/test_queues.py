@@ -12,9 +12,12 @@ import asyncio
 import copy
 import inspect
 import math
+import os
 import pickle
 import queue as stdlib_queue
 import re
+import signal
+import threading
 import warnings
 import weakref
 
@@ -90,14 +93,18 @@ def bounded(qtype, maxsize, items=()):
     return qtype(list(items), maxsize)
 
 
-# -- exceptions ----------------------------------------------------------------
+# -- exceptions ---------------------------------------------------------------
 
 
 def test_exceptions(impl):
     for exc_type in (impl.QueueEmpty, impl.QueueFull):
         assert issubclass(exc_type, Exception)
-        assert not issubclass(exc_type, (stdlib_queue.Empty, stdlib_queue.Full))
-        assert not issubclass(exc_type, (asyncio.QueueEmpty, asyncio.QueueFull))
+        assert not issubclass(
+            exc_type, (stdlib_queue.Empty, stdlib_queue.Full)
+        )
+        assert not issubclass(
+            exc_type, (asyncio.QueueEmpty, asyncio.QueueFull)
+        )
         exc = exc_type()
         assert str(exc) == ""
         assert weakref.ref(exc)() is exc
@@ -105,7 +112,7 @@ def test_exceptions(impl):
     assert not issubclass(impl.QueueFull, impl.QueueEmpty)
 
 
-# -- construction and repr -----------------------------------------------------
+# -- construction and repr ----------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -114,19 +121,43 @@ def test_exceptions(impl):
         ("SimpleQueue", ([1, 2],), {}, "[1, 2]", "length=2"),
         ("SimpleQueue", (), {}, "[]", "length=0, getting=0"),
         ("SimpleLifoQueue", ([1, 2],), {}, "[1, 2]", "length=2"),
-        ("SimpleLifoQueue", ((x for x in "ab"),), {}, "['a', 'b']", "length=2"),
+        (
+            "SimpleLifoQueue",
+            ((x for x in "ab"),),
+            {},
+            "['a', 'b']",
+            "length=2",
+        ),
         ("Queue", ([1, 2],), {"maxsize": 3}, "[1, 2], maxsize=3", "length=2"),
         ("Queue", (), {}, "[]", "length=0, getting=0"),
         ("Queue", (None,), {}, "[]", "length=0, getting=0"),
         ("Queue", (3,), {}, "[], maxsize=3", "length=0, getting=0"),
         ("Queue", (), {"maxsize": 3}, "[], maxsize=3", "length=0, getting=0"),
-        ("Queue", ([1, 2, 3], 3), {}, "[1, 2, 3], maxsize=3", "length=3, putting=0"),
-        ("Queue", ([1, 2, 3], 2), {}, "[1, 2, 3], maxsize=2", "length=3, putting=0"),
+        (
+            "Queue",
+            ([1, 2, 3], 3),
+            {},
+            "[1, 2, 3], maxsize=3",
+            "length=3, putting=0",
+        ),
+        (
+            "Queue",
+            ([1, 2, 3], 2),
+            {},
+            "[1, 2, 3], maxsize=2",
+            "length=3, putting=0",
+        ),
         ("Queue", ("ab",), {}, "['a', 'b']", "length=2"),
         ("LifoQueue", ([1, 2],), {}, "[1, 2]", "length=2"),
         ("LifoQueue", (2,), {}, "[], maxsize=2", "length=0, getting=0"),
         ("PriorityQueue", ([3, 1, 2],), {}, "[1, 3, 2]", "length=3"),
-        ("PriorityQueue", ([5, 4, 3, 2, 1], 9), {}, "[1, 2, 3, 5, 4], maxsize=9", "length=5"),
+        (
+            "PriorityQueue",
+            ([5, 4, 3, 2, 1], 9),
+            {},
+            "[1, 2, 3, 5, 4], maxsize=9",
+            "length=5",
+        ),
     ],
 )
 def test_constructor_and_repr(impl, name, args, kwargs, shown, state):
@@ -148,7 +179,10 @@ def test_maxsize(impl):
         assert len(qtype(5)) == 0
 
 
-@pytest.mark.parametrize("args, kwargs", [((0,), {}), ((-1,), {}), (([1], 0), {}), ((), {"maxsize": -5})])
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [((0,), {}), ((-1,), {}), (([1], 0), {}), ((), {"maxsize": -5})],
+)
 def test_bad_maxsize(ctype, args, kwargs):
     with pytest.raises(ValueError) as info:
         ctype(*args, **kwargs)
@@ -218,7 +252,15 @@ def test_generic(qtype):
 
 def test_no_plain_put_get_on_complex_queues(ctype):
     q = ctype()
-    for name in ("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full"):
+    for name in (
+        "put",
+        "get",
+        "put_nowait",
+        "get_nowait",
+        "qsize",
+        "empty",
+        "full",
+    ):
         assert not hasattr(q, name), name
 
 
@@ -257,7 +299,7 @@ def test_subclass_repr_uses_own_name(ctype):
     assert q.green_get() == 1
 
 
-# -- pickling and copying --------------------------------------------------------
+# -- pickling and copying -----------------------------------------------------
 
 
 def make_filled(qtype):
@@ -346,7 +388,7 @@ def test_pickle_keeps_no_waiters(world, ctype):
     assert task.result() == "x"
 
 
-# -- storage hooks ---------------------------------------------------------------
+# -- storage hooks ------------------------------------------------------------
 
 
 def test_hooks(world, impl):
@@ -403,7 +445,7 @@ def test_storage_types(impl):
     assert type(impl.PriorityQueue()._data) is list
 
 
-# -- order, non-blocking calls ----------------------------------------------------
+# -- order, non-blocking calls ------------------------------------------------
 
 
 def test_order(world, qtype, qname):
@@ -488,7 +530,7 @@ def test_timeout_zero_polls(world, qtype, qname):
     assert world.call(body) == (1, 0)
 
 
-# -- waiting ----------------------------------------------------------------------
+# -- waiting ------------------------------------------------------------------
 
 
 def test_get_waits_for_put_from_another_thread(world, qtype):
@@ -501,7 +543,7 @@ def test_get_waits_for_put_from_another_thread(world, qtype):
     tasks = []
     for i in range(3):
         tasks.append(world.spawn(getter))
-        until(lambda: q.getting == i + 1, *tasks)
+        until(lambda n=i + 1: q.getting == n, *tasks)
     assert parse(q)[2] == "length=0, getting=3"
     assert q.waiting == 3
     assert q.putting == 0
@@ -526,7 +568,7 @@ def test_complex_queue_hands_items_at_put_time(world, ctype):
     tasks = []
     for i in range(3):
         tasks.append(world.spawn(getter))
-        until(lambda: q.getting == i + 1, *tasks)
+        until(lambda n=i + 1: q.getting == n, *tasks)
     for item in ("a", "b", "c"):
         q.green_put(item)
     assert q.getting == 0
@@ -534,7 +576,9 @@ def test_complex_queue_hands_items_at_put_time(world, ctype):
     assert len(q) == 0
 
 
-@pytest.mark.parametrize("other_lib", ["threading", "asyncio", "trio", "gevent"])
+@pytest.mark.parametrize(
+    "other_lib", ["threading", "asyncio", "trio", "gevent"]
+)
 def test_get_waits_for_put_from_another_world(lib, other_lib, impl, qname):
     q = getattr(impl, qname)()
     with support.open_worlds(lib, other_lib) as (world, other):
@@ -552,6 +596,49 @@ def test_get_waits_for_put_from_another_world(lib, other_lib, impl, qname):
     assert len(q) == 0
 
 
+def test_getters_fifo_across_threads_and_two_loops(impl, qname):
+    q = getattr(impl, qname)()
+    with support.open_worlds("threading", "asyncio", "asyncio") as worlds:
+        tasks = []
+        for i in range(6):
+            world = worlds[i % 3]
+
+            async def getter(world=world):
+                return await world.ops.call(q, "get")
+
+            tasks.append(world.spawn(getter))
+            until(lambda n=i + 1: q.getting == n, *tasks)
+        # woken in arrival order: thread, loop 1, loop 2, thread, ...
+        for i, task in enumerate(tasks):
+            q.green_put(i)
+            assert task.result() == i
+    assert (len(q), q.waiting) == (0, 0)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="needs SIGUSR1")
+@pytest.mark.parametrize("name", SIMPLE)
+def test_put_from_signal_handler_wakes_waiting_main_thread(impl, name):
+    q = getattr(impl, name)()
+
+    def handler(signum, frame):
+        q.put("from handler")
+
+    def send_signal():
+        wait_until(lambda: q.getting == 1)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        sender = threading.Thread(target=send_signal, daemon=True)
+        sender.start()
+        # the main thread waits; the handler runs in it and wakes it
+        assert q.green_get(timeout=10) == "from handler"
+        sender.join(10)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert (len(q), q.waiting) == (0, 0)
+
+
 def test_put_waits_for_room(world, ctype):
     q = ctype([1], 1)
     ops = world.ops
@@ -563,7 +650,7 @@ def test_put_waits_for_room(world, ctype):
     tasks = []
     for i, item in enumerate((2, 3)):
         tasks.append(world.spawn(putter, item))
-        until(lambda: q.putting == i + 1, *tasks)
+        until(lambda n=i + 1: q.putting == n, *tasks)
     assert parse(q)[2] == "length=1, putting=2"
     assert q.waiting == 2
     assert q.getting == 0
@@ -693,7 +780,10 @@ def test_cancel_waiting_putter(cancellable_world, ctype):
 
 @pytest.mark.parametrize(
     "timeout, message",
-    [(-1, "timeout must be non-negative"), (math.nan, "timeout must be non-NaN")],
+    [
+        (-1, "timeout must be non-negative"),
+        (math.nan, "timeout must be non-NaN"),
+    ],
 )
 def test_bad_timeout_when_waiting(world, qtype, qname, timeout, message):
     q = bounded(qtype, 1)
@@ -732,7 +822,7 @@ def test_bad_timeout_type_when_waiting(world, qtype):
     assert world.call(body) == 0
 
 
-# -- checkpoints -------------------------------------------------------------------
+# -- checkpoints --------------------------------------------------------------
 
 
 @pytest.mark.parametrize("trio_lib", ["trio", "anyio-trio"])

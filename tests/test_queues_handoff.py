@@ -50,7 +50,7 @@ def until(predicate, *tasks):
     wait_until(check)
 
 
-# -- a getter cancelled after it was handed an item ----------------------------
+# -- a getter cancelled after it was handed an item ---------------------------
 
 
 def _asyncio_scenario(q):
@@ -220,7 +220,7 @@ def test_putter_cancelled_at_handoff_conserves_items(ctype):
         assert rest in ([], [1])
 
 
-# -- API.md section 3: no blocking by woken waiters that have not run yet --------
+# -- API.md section 3: no blocking by woken waiters that have not run yet -----
 
 
 @pytest.mark.differs_from_0171
@@ -282,7 +282,9 @@ def test_get_succeeds_while_woken_putter_has_not_run(world, ctype):
         ("1", TypeError, None),
     ],
 )
-def test_bad_timeout_rejected_before_anything(world, qtype, timeout, exc_type, message):
+def test_bad_timeout_rejected_before_anything(
+    world, qtype, timeout, exc_type, message
+):
     if qtype.__name__.startswith("Simple"):
         q = qtype([1])
     else:
@@ -352,7 +354,7 @@ def test_polling_getters_drain_the_queue(impl, name):
     wait_until(lambda: q.waiting == 0)
 
 
-# -- timeouts racing hand-offs ---------------------------------------------------
+# -- timeouts racing hand-offs ------------------------------------------------
 
 
 def test_getter_timeout_race_never_loses_an_item(world, qtype, impl):
@@ -404,7 +406,7 @@ def test_putter_timeout_race_never_loses_an_item(world, ctype, impl):
         q.green_put("f", blocking=False)
 
 
-# -- consistency after failing comparisons ---------------------------------------
+# -- consistency after failing comparisons ------------------------------------
 
 
 class Touchy:
@@ -503,7 +505,7 @@ def test_failing_put_hook_reaches_the_putter(world, impl):
     assert (len(q), q.waiting) == (0, 0)
 
 
-# -- seeded producers and consumers across threads and two asyncio loops -------
+# -- seeded producers and consumers across threads and two asyncio loops ------
 
 
 def _mpmc(impl, name, seed):
@@ -552,7 +554,9 @@ def _mpmc(impl, name, seed):
                     if mode < 0.2:
                         await q.async_put(item, blocking=False)
                     elif mode < 0.5:
-                        await q.async_put(item, timeout=r.choice([0, 1e-4, 1e-3]))
+                        await q.async_put(
+                            item, timeout=r.choice([0, 1e-4, 1e-3])
+                        )
                     else:
                         await q.async_put(item)
                 except impl.QueueFull:
@@ -594,7 +598,9 @@ def _mpmc(impl, name, seed):
                         )
                     )
                 else:
-                    record(await q.async_get(timeout=r.choice([1e-4, 1e-3, 0.01])))
+                    record(
+                        await q.async_get(timeout=r.choice([1e-4, 1e-3, 0.01]))
+                    )
             except (impl.QueueEmpty, asyncio.TimeoutError):
                 pass
 
@@ -612,7 +618,9 @@ def _mpmc(impl, name, seed):
         ]
         for task in tasks:
             task.result(60)
-    expected = sorted((pid, i) for pid in range(4) for i in range(per_producer))
+    expected = sorted(
+        (pid, i) for pid in range(4) for i in range(per_producer)
+    )
     assert sorted(received) == expected, "items lost or delivered twice"
     assert (len(q), q.waiting) == (0, 0)
 

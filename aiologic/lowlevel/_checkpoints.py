@@ -16,7 +16,7 @@ import sys
 from contextvars import ContextVar
 from functools import wraps
 from inspect import isawaitable, iscoroutinefunction
-from typing import Any, Callable, Final, Generator
+from typing import Any, Final, Generator
 
 from aiologic.meta import MISSING, MissingType
 
@@ -129,9 +129,19 @@ _NO_YIELD: Final = _NoYield()
 _BARE_YIELD: Final = _BareYield()
 
 
+_trio_checkpoint: Any = None
+
+
 def _async_yield(library: str | None) -> Any:
+    global _trio_checkpoint
+
     if library == "trio":
-        from trio.lowlevel import checkpoint
+        checkpoint = _trio_checkpoint
+
+        if checkpoint is None:
+            from trio.lowlevel import checkpoint
+
+            _trio_checkpoint = checkpoint
 
         return checkpoint()
 

@@ -103,28 +103,39 @@ class _BaseEvent:
         if it was already set or cancelled. Never blocks; callable from any
         thread, task or greenlet.
         """
-        try:
-            self._flag.pop()
-        except IndexError:
-            return False
+        flag = self._flag
 
-        self._state = _SET
-        self._wake()
-        return True
+        # the emptiness check only saves raising for a resolved event
+        if flag:
+            try:
+                flag.pop()
+            except IndexError:
+                return False
+
+            self._state = _SET
+            self._wake()
+            return True
+
+        return False
 
     def cancel(self) -> bool:
         """Cancel the pending event (a waiter then gets ``False``).
 
         Return ``True`` iff this call resolved the pending event.
         """
-        try:
-            self._flag.pop()
-        except IndexError:
-            return False
+        flag = self._flag
 
-        self._state = _CANCELLED
-        self._wake()
-        return True
+        if flag:
+            try:
+                flag.pop()
+            except IndexError:
+                return False
+
+            self._state = _CANCELLED
+            self._wake()
+            return True
+
+        return False
 
     def _try_cancel(self) -> bool:
         # the waiter's own cancellation: no need to wake itself

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 import threading
 
+from asyncio import current_task as _asyncio_current_task
+from asyncio.events import _get_running_loop
 from typing import Any
 
 from ._libraries import current_async_library, current_green_library
@@ -48,11 +50,41 @@ def current_thread() -> threading.Thread:
         raise RuntimeError(msg) from None
 
 
+# entry points of libraries, cached on first use (the library is
+# imported by then: it is running)
+_greenlet_getcurrent: Any = None
+_trio_current_task: Any = None
+
+
 def _getcurrent() -> Any:
-    # both gevent and eventlet run on greenlet
-    from greenlet import getcurrent
+    global _greenlet_getcurrent
+
+    getcurrent = _greenlet_getcurrent
+
+    if getcurrent is None:
+        # both gevent and eventlet run on greenlet
+        from greenlet import getcurrent
+
+        _greenlet_getcurrent = getcurrent
 
     return getcurrent()
+
+
+def _trio_task() -> Any:
+    global _trio_current_task
+
+    current_task = _trio_current_task
+
+    if current_task is None:
+        from trio.lowlevel import current_task
+
+        _trio_current_task = current_task
+
+    return current_task()
+
+
+def _unsupported(kind: str, library: str | None) -> RuntimeError:
+    return RuntimeError(f"unsupported {kind} library {library!r}")
 
 
 def current_green_task() -> Any:
@@ -62,11 +94,10 @@ def current_green_task() -> Any:
     if library == "threading":
         return current_thread()
 
-    if library in {"gevent", "eventlet"}:
+    if library == "gevent" or library == "eventlet":
         return _getcurrent()
 
-    msg = f"unsupported green library {library!r}"
-    raise RuntimeError(msg)
+    raise _unsupported("green", library)
 
 
 def current_green_task_ident() -> tuple[str, int]:
@@ -80,7 +111,10 @@ def current_green_task_ident() -> tuple[str, int]:
     if library == "threading":
         return ("threading", _get_ident())
 
-    return (library, id(_getcurrent()))
+    if library == "gevent" or library == "eventlet":
+        return (library, id(_getcurrent()))
+
+    raise _unsupported("green", library)
 
 
 def current_green_token() -> Any:
@@ -100,8 +134,7 @@ def current_green_token() -> Any:
 
         return get_hub()
 
-    msg = f"unsupported green library {library!r}"
-    raise RuntimeError(msg)
+    raise _unsupported("green", library)
 
 
 def current_green_token_ident() -> tuple[str, int]:
@@ -114,20 +147,6 @@ def current_green_token_ident() -> tuple[str, int]:
     return (library, id(current_green_token()))
 
 
-_asyncio_current_task = None
-
-
-def _asyncio_task() -> Any:
-    global _asyncio_current_task
-
-    if _asyncio_current_task is None:
-        from asyncio import current_task
-
-        _asyncio_current_task = current_task
-
-    return _asyncio_current_task()
-
-
 def current_async_task() -> Any:
     """Return the current async task (asyncio `Task`, trio `Task`).
 
@@ -136,15 +155,12 @@ def current_async_task() -> Any:
     library = current_async_library()
 
     if library == "asyncio":
-        return _asyncio_task()
+        return _asyncio_current_task()
 
     if library == "trio":
-        from trio.lowlevel import current_task
+        return _trio_task()
 
-        return current_task()
-
-    msg = f"unsupported async library {library!r}"
-    raise RuntimeError(msg)
+    raise _unsupported("async", library)
 
 
 def current_async_task_ident() -> tuple[str, int]:
@@ -152,9 +168,12 @@ def current_async_task_ident() -> tuple[str, int]:
     library = current_async_library()
 
     if library == "asyncio":
-        return ("asyncio", id(_asyncio_task()))
+        return ("asyncio", id(_asyncio_current_task()))
 
-    return (library, id(current_async_task()))  # type: ignore[return-value]
+    if library == "trio":
+        return ("trio", id(_trio_task()))
+
+    raise _unsupported("async", library)
 
 
 def current_async_token() -> Any:
@@ -162,17 +181,14 @@ def current_async_token() -> Any:
     library = current_async_library()
 
     if library == "asyncio":
-        from asyncio import get_running_loop
-
-        return get_running_loop()
+        return _get_running_loop()
 
     if library == "trio":
         from trio.lowlevel import current_trio_token
 
         return current_trio_token()
 
-    msg = f"unsupported async library {library!r}"
-    raise RuntimeError(msg)
+    raise _unsupported("async", library)
 
 
 def current_async_token_ident() -> tuple[str, int]:

@@ -140,14 +140,13 @@ def current_async_library(*, failsafe: bool = False) -> str | None:
         return name
 
     if _sniffio_cvar is not None:
-        # set by some libraries (e.g. older anyio) for their contexts
+        # trio requires sniffio and reports itself through it; some
+        # libraries (e.g. older anyio) use the context variable instead
         name = _sniffio_cvar.get()
         if name is not None:
             return name
-
-    if _trio_in_trio_run is not None or "trio" in _modules:
-        if _trio_running():
-            return "trio"
+    elif "trio" in _modules and _trio_running():  # pragma: no cover
+        return "trio"
 
     if _get_running_loop() is not None:
         return "asyncio"

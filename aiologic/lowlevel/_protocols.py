@@ -4,14 +4,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from typing import Any, Generator
-
-if sys.version_info >= (3, 8):
-    from typing import Protocol
-else:  # pragma: no cover
-    from typing_extensions import Protocol
+from typing import Any, Generator, Protocol
 
 __all__ = (
     "AsyncEvent",

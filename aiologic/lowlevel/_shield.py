@@ -86,7 +86,10 @@ def _green_shield(func: Any, *args: Any, **kwargs: Any) -> Any:
 
     while True:
         try:
-            result = greenlet.wait() if library == "eventlet" else greenlet.get()
+            if library == "eventlet":
+                result = greenlet.wait()
+            else:
+                result = greenlet.get()
         except BaseException as exc:
             if _green_done(greenlet, library):
                 raise

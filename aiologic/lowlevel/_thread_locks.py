@@ -103,7 +103,10 @@ def create_thread_rlock() -> Any:
 
 def _final_class(cls_name: str):
     def __init_subclass__(cls, /, **kwargs: Any) -> None:
-        msg = f"type 'aiologic.lowlevel.{cls_name}' is not an acceptable base type"
+        msg = (
+            f"type 'aiologic.lowlevel.{cls_name}'"
+            " is not an acceptable base type"
+        )
         raise TypeError(msg)
 
     return classmethod(__init_subclass__)

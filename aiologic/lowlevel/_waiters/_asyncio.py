@@ -13,7 +13,7 @@ from asyncio import CancelledError, get_running_loop
 from asyncio.events import _get_running_loop
 from typing import Any, Generator
 
-from .._events import _SET, _BaseAsyncEvent
+from .._events import _PENDING, _SET, _BaseAsyncEvent
 
 __all__ = ("AsyncEvent",)
 
@@ -24,7 +24,12 @@ class AsyncEvent(_BaseAsyncEvent):
     __slots__ = ("_future", "_loop")
 
     def __init__(self, shield: bool = False, force: bool = False) -> None:
-        super().__init__(shield, force)
+        # the base initialiser inlined: one event per wait
+        self._flag = [None]
+        self._state = _PENDING
+        self._used = False
+        self.shield = shield
+        self.force = force
 
         self._loop = loop = get_running_loop()
         self._future = loop.create_future()

@@ -42,7 +42,7 @@ class GreenEvent(_BaseGreenEvent):
         super().__init__(shield, force)
 
         self._hub = get_hub()
-        self._greenlet = getcurrent()
+        self._greenlet: Any = None
         self._thread = _get_ident()
         self._waiting = False
         self._watcher: Any = None
@@ -69,10 +69,16 @@ class GreenEvent(_BaseGreenEvent):
 
     def _wait(self, timeout: float | None) -> bool:
         hub = self._hub
+        current = getcurrent()
 
-        if getcurrent() is hub:
-            msg = "Impossible to call blocking function in the event loop callback"
+        if current is hub:
+            msg = (
+                "Impossible to call blocking function"
+                " in the event loop callback"
+            )
             raise BlockingSwitchOutError(msg)
+
+        self._greenlet = current
 
         loop = hub.loop
         watcher = loop.async_()

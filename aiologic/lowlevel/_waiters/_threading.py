@@ -13,7 +13,7 @@ from threading import TIMEOUT_MAX
 from time import monotonic
 from typing import Final
 
-from .._events import _SET, _BaseGreenEvent
+from .._events import _PENDING, _SET, _BaseGreenEvent
 from .._thread_locks import _allocate_lock
 
 __all__ = ("GreenEvent",)
@@ -49,7 +49,12 @@ class GreenEvent(_BaseGreenEvent):
     __slots__ = ("_lock",)
 
     def __init__(self, shield: bool = False, force: bool = False) -> None:
-        super().__init__(shield, force)
+        # the base initialiser inlined: one event per blocking wait
+        self._flag = [None]
+        self._state = _PENDING
+        self._used = False
+        self.shield = shield
+        self.force = force
 
         self._lock = lock = _allocate_lock()
         lock.acquire()

@@ -48,7 +48,7 @@ class AsyncEvent(_BaseAsyncEvent):
     def __init__(self, shield: bool = False, force: bool = False) -> None:
         super().__init__(shield, force)
 
-        self._task = current_task()
+        self._task: Any = None
         self._token = current_trio_token()
         self._thread = _get_ident()
         self._parked = False
@@ -91,6 +91,7 @@ class AsyncEvent(_BaseAsyncEvent):
         return _FAILED
 
     def _park(self) -> Generator[Any, Any, None]:
+        self._task = current_task()
         self._parked = True
         yield from wait_task_rescheduled(self._abort).__await__()
 
