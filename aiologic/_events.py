@@ -8,9 +8,10 @@ unset again. A reusable event instead *replaces* a set core by a fresh one
 when it is cleared, so each waiter belongs to the generation it queued on:
 a `set()` wakes exactly the waiters queued before it, whatever `clear()`
 does right after, and no waiter can be queued on a core that nobody will
-set. Replacing the core is the only multi-step update; it runs under a
-short thread lock (never held while waiting or waking) so that two
+set. Replacing the core, and changing the value of a countdown, run under
+a short thread lock (never held while waiting or waking) so that two
 `clear()` calls, or `up()` and `down()` of a countdown, cannot interleave.
+`set()` of `Event` and `REvent` takes no lock.
 """
 
 from __future__ import annotations

@@ -147,3 +147,15 @@ __all__ = (
     "once",
     "shield",
 )
+
+
+def __getattr__(name: str) -> object:
+    # which core is active; resolved lazily to keep this package importable
+    # on its own (the core modules import this one)
+    if name == "IMPLEMENTATION":
+        from aiologic._impl import IMPLEMENTATION
+
+        return IMPLEMENTATION
+
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

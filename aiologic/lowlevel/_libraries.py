@@ -48,12 +48,17 @@ else:  # pragma: no cover
     class AsyncLibraryNotFoundError(RuntimeError):  # type: ignore[no-redef]
         """Raised when no supported async library is running."""
 
+    AsyncLibraryNotFoundError.__module__ = "aiologic.lowlevel"
+
     current_async_library_tlocal = _NamedLocal()
     _sniffio_cvar = None
 
 
 class GreenLibraryNotFoundError(RuntimeError):
     """Raised when the current green library cannot be determined."""
+
+
+GreenLibraryNotFoundError.__module__ = "aiologic.lowlevel"
 
 
 #: thread-local override of the green library: set ``.name`` to force it

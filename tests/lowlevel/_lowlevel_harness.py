@@ -21,9 +21,12 @@ DEADLINE = 20.0
 
 
 def import_eventlet():
+    """Import eventlet (skipping the test if it is not installed)."""
+    pytest.importorskip("greenlet")
     # eventlet warns about its own deprecation on import
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        pytest.importorskip("eventlet")
         import eventlet
         import eventlet.greenthread
         import eventlet.hubs

@@ -181,6 +181,7 @@ def contend(make, capacity):
         raise TimeoutError(
             f"unfinished: {sorted({'thread-0', 'thread-1', 'loop'} - set(results))}"
             f" entries={occupancy.entries} prim={prim!r}"
+            f" owner={getattr(prim, 'owner', None)}"
         ) from None
     errors = [value for status, value in results.values() if status != "ok"]
     return {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from threading import TIMEOUT_MAX
 from time import monotonic
-from typing import Final
+from typing import Any, Final
 
 from .._events import _PENDING, _SET, _BaseGreenEvent
 from .._thread_locks import _allocate_lock
@@ -21,12 +21,16 @@ __all__ = ("GreenEvent",)
 _TIMEOUT_MAX: Final[float] = TIMEOUT_MAX
 
 
-def _acquire(lock, timeout: float | None) -> bool:
+def _acquire(lock: Any, timeout: float | None) -> bool:
     if timeout is None:
         return lock.acquire()
 
     if timeout <= _TIMEOUT_MAX:
-        return lock.acquire(True, timeout)
+        if timeout > 0:
+            return lock.acquire(True, timeout)
+
+        # a poll (negative values would mean "forever" to the lock)
+        return lock.acquire(False)
 
     # `acquire()` rejects timeouts above TIMEOUT_MAX: wait in chunks
     deadline = monotonic() + timeout
