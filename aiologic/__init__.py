@@ -48,7 +48,35 @@ _EXPORTS = {
     "synchronized": "_synchronized",
 }
 
-__all__ = tuple(sorted(_EXPORTS))
+__all__ = (
+    "Barrier",
+    "BinarySemaphore",
+    "BoundedBinarySemaphore",
+    "BoundedSemaphore",
+    "BrokenBarrierError",
+    "BusyResourceError",
+    "CapacityLimiter",
+    "Condition",
+    "CountdownEvent",
+    "Event",
+    "Flag",
+    "Latch",
+    "LifoQueue",
+    "Lock",
+    "PriorityQueue",
+    "Queue",
+    "QueueEmpty",
+    "QueueFull",
+    "RBarrier",
+    "RCapacityLimiter",
+    "REvent",
+    "RLock",
+    "ResourceGuard",
+    "Semaphore",
+    "SimpleLifoQueue",
+    "SimpleQueue",
+    "synchronized",
+)
 
 __version_tuple__ = tuple(
     int(part) if part.isdigit() else part for part in __version__.split(".")

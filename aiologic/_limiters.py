@@ -283,4 +283,3 @@ class RCapacityLimiter(CapacityLimiter):
 
     def _reborrow(self, task: Any, count: int) -> None:
         self._borrowers[task] += count
-

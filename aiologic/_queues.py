@@ -42,7 +42,6 @@ permit they took (the item was not popped yet).
 from __future__ import annotations
 
 import warnings
-
 from collections import deque
 from heapq import heapify
 from typing import Any, Generic, Iterable, TypeVar

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-
 from contextvars import ContextVar
 from functools import wraps
 from inspect import isawaitable, iscoroutinefunction

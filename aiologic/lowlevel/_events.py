@@ -22,7 +22,6 @@ imported on first use.
 from __future__ import annotations
 
 import sys
-
 from importlib import import_module
 from typing import Any, Final, Generator
 

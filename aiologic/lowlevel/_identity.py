@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import threading
-
 from asyncio import current_task as _asyncio_current_task
 from asyncio.events import _get_running_loop
 from typing import Any

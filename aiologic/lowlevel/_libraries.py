@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 import threading
-
 from asyncio.events import _get_running_loop
 
 __all__ = (

@@ -11,7 +11,6 @@ loaded.
 from __future__ import annotations
 
 import sys
-
 from functools import partial, wraps
 from typing import Any, Callable, TypeVar
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import sys
-
 from math import inf
 from time import monotonic
 from typing import Any, Final

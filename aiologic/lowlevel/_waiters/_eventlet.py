@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import socket
 import weakref
-
 from collections import deque
 from typing import Any, Callable
 

@@ -3,9 +3,10 @@
 """gevent backend: switch to the hub, get switched back by a callback.
 
 A `set()` in the hub's thread schedules the resume with
-`loop.run_callback()`; from another thread it sends the async watcher
-that the waiter keeps started while it waits (that watcher also keeps the
-loop from exiting with `LoopExit` while nothing else is pending). The
+`loop.run_callback()`, from another thread with
+`loop.run_callback_threadsafe()`. The waiter keeps an async watcher
+started while it waits, so that the loop does not exit with `LoopExit`
+while nothing else is pending. The
 resume callback only switches into the greenlet while it is still
 waiting in this event, so a late wake never lands in unrelated code.
 """
@@ -35,7 +36,6 @@ class GreenEvent(_BaseGreenEvent):
         "_hub",
         "_thread",
         "_waiting",
-        "_watcher",
     )
 
     def __init__(self, shield: bool = False, force: bool = False) -> None:
@@ -45,18 +45,14 @@ class GreenEvent(_BaseGreenEvent):
         self._greenlet: Any = None
         self._thread = _get_ident()
         self._waiting = False
-        self._watcher: Any = None
 
     def _wake(self) -> None:
         if _get_ident() == self._thread:
             self._hub.loop.run_callback(self._resume)
         else:
-            watcher = self._watcher
-
-            # no watcher yet: the waiter has not started and will see the
-            # resolved state when it does
-            if watcher is not None:
-                watcher.send()
+            # one callback list for the whole hub keeps wake-ups from other
+            # threads in FIFO order (separate watchers fire in any order)
+            self._hub.loop.run_callback_threadsafe(self._resume)
 
     def _resume(self) -> None:
         if self._waiting:
@@ -81,14 +77,14 @@ class GreenEvent(_BaseGreenEvent):
         self._greenlet = current
 
         loop = hub.loop
+        # only keeps the loop alive; wake-ups come as callbacks
         watcher = loop.async_()
-        watcher.start(self._resume)
-        self._watcher = watcher
+        watcher.start(_ignore)
         timer = None
         deferred = None
 
         try:
-            # a set() from another thread may have missed the watcher
+            # set() may have come before the wait
             if self._flag:
                 if timeout is not None and timeout < _TIMEOUT_MAX:
                     timer = loop.timer(timeout)
@@ -121,10 +117,13 @@ class GreenEvent(_BaseGreenEvent):
             deferred = None
             self._waiting = False
 
-            # stopped but not closed: a late send() from another thread
-            # must still find a valid watcher
             watcher.stop()
+            watcher.close()
 
             if timer is not None:
                 timer.stop()
                 timer.close()
+
+
+def _ignore() -> None:
+    pass
