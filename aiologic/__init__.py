@@ -7,13 +7,12 @@ eventlet) and async tasks (asyncio, trio, anyio) in any number of event
 loops, all at the same time: ``green_*`` methods block the calling thread
 or greenlet, ``async_*`` methods await in the calling task.
 
-Public names load on first use, so ``import aiologic`` stays cheap.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._version import __version__
 
@@ -83,34 +82,20 @@ __version_tuple__ = tuple(
 )
 
 
-def _load(module_name: str) -> None:
-    # import one private module and publish all that it exports here, so
-    # classes report ``aiologic`` as their module (pickles and reprs)
-    module = import_module(f"{__name__}.{module_name}")
-    for name, source in _EXPORTS.items():
-        if source == module_name:
-            value = getattr(module, name)
-            try:
-                value.__module__ = __name__
-            except (AttributeError, TypeError):
-                pass  # compiled types keep their module
-            globals()[name] = value
+def _publish() -> None:
+    # define every public name here and make classes report ``aiologic``
+    # as their module (for pickles and reprs)
+    namespace = globals()
+    for name, module_name in _EXPORTS.items():
+        value = getattr(import_module(f"{__name__}.{module_name}"), name)
+        try:
+            value.__module__ = __name__
+        except (AttributeError, TypeError):
+            pass  # compiled types keep their module
+        namespace[name] = value
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module_name = _EXPORTS[name]
-    except KeyError:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg) from None
-    _load(module_name)
-    return globals()[name]
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
-
-
+_publish()
 if TYPE_CHECKING:
     from ._barriers import Barrier, BrokenBarrierError, Latch, RBarrier
     from ._conditions import Condition

@@ -25,10 +25,9 @@ import os
 import pathlib
 
 import pytest
-
 import support
 
-# name -> (marker, expected aiologic.lowlevel.IMPLEMENTATION)
+# param id (also its marker) -> expected aiologic.lowlevel.IMPLEMENTATION
 IMPLEMENTATIONS = {
     "python": "python",
 }
@@ -38,8 +37,10 @@ _CHECKOUT = pathlib.Path(__file__).resolve().parent.parent
 _MARKERS = (
     "python: runs against the pure-Python core",
     "cython: runs against the compiled core",
-    "differs_from_0171: behaviour that deliberately differs from"
-    " aiologic 0.17.1 (API.md section 3)",
+    (
+        "differs_from_0171: behaviour that deliberately differs from"
+        " aiologic 0.17.1 (API.md section 3)"
+    ),
     "slow: takes more than a few seconds",
 )
 

@@ -19,9 +19,8 @@ import threading
 import time
 
 import pytest
-
 import support
-from support import TrioStepCounter, YieldCounter, wait_until
+from support import TrioStepCounter, YieldCounter, wait_until, wait_waiting
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -29,7 +28,9 @@ pytestmark = pytest.mark.timeout(120)
 class Kind:
     """How to build and inspect one lock-like primitive."""
 
-    def __init__(self, name, make, capacity, free, reentrant=False, strict=True):
+    def __init__(
+        self, name, make, capacity, free, reentrant=False, strict=True
+    ):
         self.name = name
         self._make = make
         self.capacity = capacity
@@ -66,11 +67,28 @@ KINDS = [
     Kind("Semaphore", lambda m: m.Semaphore(1), 1, _value, strict=False),
     Kind("Semaphore3", lambda m: m.Semaphore(3), 3, _value, strict=False),
     Kind("BoundedSemaphore2", lambda m: m.BoundedSemaphore(2), 2, _value),
-    Kind("BinarySemaphore", lambda m: m.BinarySemaphore(), 1, _value, strict=False),
-    Kind("BoundedBinarySemaphore", lambda m: m.BoundedBinarySemaphore(), 1, _value),
+    Kind(
+        "BinarySemaphore",
+        lambda m: m.BinarySemaphore(),
+        1,
+        _value,
+        strict=False,
+    ),
+    Kind(
+        "BoundedBinarySemaphore",
+        lambda m: m.BoundedBinarySemaphore(),
+        1,
+        _value,
+    ),
     Kind("CapacityLimiter", lambda m: m.CapacityLimiter(1), 1, _tokens),
     Kind("CapacityLimiter2", lambda m: m.CapacityLimiter(2), 2, _tokens),
-    Kind("RCapacityLimiter", lambda m: m.RCapacityLimiter(1), 1, _tokens, reentrant=True),
+    Kind(
+        "RCapacityLimiter",
+        lambda m: m.RCapacityLimiter(1),
+        1,
+        _tokens,
+        reentrant=True,
+    ),
 ]
 SINGLE = [kind for kind in KINDS if kind.capacity == 1]
 
@@ -130,7 +148,7 @@ class Occupancy:
             self.inside -= 1
 
 
-# -- mutual exclusion ----------------------------------------------------------
+# -- mutual exclusion ---------------------------------------------------------
 
 
 def exclusion_worker(world, prim, occupancy, name, iterations):
@@ -190,7 +208,7 @@ def test_exclusion_across_worlds(impl, kind, mix):
     assert_idle(kind, prim)
 
 
-# -- FIFO hand-off ---------------------------------------------------------------
+# -- FIFO hand-off ------------------------------------------------------------
 
 
 def fifo_waiter(world, prim, log, name):
@@ -209,7 +227,14 @@ def fifo_waiter(world, prim, log, name):
     "libs",
     [
         ("threading", "asyncio", "threading", "asyncio", "threading"),
-        ("trio", "asyncio", "threading", "anyio-trio", "anyio-asyncio", "trio"),
+        (
+            "trio",
+            "asyncio",
+            "threading",
+            "anyio-trio",
+            "anyio-asyncio",
+            "trio",
+        ),
         ("gevent", "threading", "eventlet", "asyncio", "gevent", "eventlet"),
     ],
     ids=["threads-loops", "trio-anyio", "greenlets"],
@@ -228,10 +253,7 @@ def test_fifo_across_worlds(impl, single_kind, libs):
         tasks = []
         for index, (world, name) in enumerate(zip(worlds, expected)):
             tasks.append(world.spawn(fifo_waiter(world, prim, log, name)))
-            wait_until(
-                lambda: prim.waiting == index + 1,
-                message=lambda: f"{name} did not start waiting: {prim!r}",
-            )
+            wait_waiting(prim, index + 1)
         holder.release()
         names = [task.result() for task in tasks]
         assert holder.result() is True
@@ -251,16 +273,18 @@ def test_fifo_multi_permit(impl, world):
     tasks = []
     for i in range(5):
         tasks.append(world.spawn(waiter))
-        wait_until(lambda: sem.waiting == i + 1)
+        wait_waiting(sem, i + 1)
     for i, task in enumerate(tasks):
         sem.release()
         assert task.result() is True
         assert sem.waiting == 4 - i
-        assert [t.done() for t in tasks] == [True] * (i + 1) + [False] * (4 - i)
+        assert [t.done() for t in tasks] == [True] * (i + 1) + [False] * (
+            4 - i
+        )
     assert sem.value == 0
 
 
-# -- blocking=False and timeouts -----------------------------------------------------
+# -- blocking=False and timeouts ----------------------------------------------
 
 
 def test_nowait(impl, world, kind):
@@ -311,37 +335,43 @@ def test_timeout(impl, world, kind):
     assert_idle(kind, prim)
 
 
+def timed_attempt(world, prim, timeout):
+    ops = world.ops
+
+    async def attempt():
+        ok = await ops.acquire(prim, timeout=timeout)
+        if ok:
+            await ops.release(prim)
+        return ok
+
+    return attempt
+
+
+def assert_idle_soon(kind, prim, context):
+    wait_until(
+        lambda: kind.free(prim) == kind.capacity and prim.waiting == 0,
+        message=lambda: f"{context}: permits not conserved: {prim!r}",
+    )
+
+
 def test_timeout_then_release_race(impl, kind):
     # a waiter whose timeout fires while it is being handed the permit
     # either keeps it (and releases it) or passes it on: never lost
     prim = kind.make(impl)
-    rng_seeds = support.seeds(30)
     with support.open_worlds("threading", "asyncio", "trio") as worlds:
-        for seed in rng_seeds:
+        for seed in support.seeds(30):
             rng = random.Random(seed)
             holders = fill(worlds[0], kind, prim)
             world = worlds[seed % len(worlds)]
-            ops = world.ops
             timeout = rng.choice([0.001, 0.002, 0.005])
-
-            async def attempt():
-                ok = await ops.acquire(prim, timeout=timeout)
-                if ok:
-                    await ops.release(prim)
-                return ok
-
-            task = world.spawn(attempt)
+            task = world.spawn(timed_attempt(world, prim, timeout))
             time.sleep(rng.random() * 2 * timeout)  # vary the race window
             release_all(holders)
-            outcome = task.result()
-            assert outcome in (True, False), f"seed={seed}"
-            wait_until(
-                lambda: kind.free(prim) == kind.capacity and prim.waiting == 0,
-                message=lambda: f"seed={seed}: permit lost: {prim!r}",
-            )
+            assert task.result() in (True, False), f"seed={seed}"
+            assert_idle_soon(kind, prim, f"seed={seed}")
 
 
-# -- cancellation ----------------------------------------------------------------------
+# -- cancellation -------------------------------------------------------------
 
 
 def test_cancel_waiting(impl, cancellable_world, kind):
@@ -475,6 +505,33 @@ def test_cancel_after_handoff_semaphore(impl, cancellable_world):
         assert error_a is not None
 
 
+def racing_attempt(world, prim, occupancy, record, timeout, hold):
+    ops = world.ops
+
+    async def body():
+        try:
+            ok = await ops.acquire(prim, timeout=timeout)
+        except BaseException:
+            record("cancelled")
+            raise
+        if not ok:
+            record("timeout")
+            return False
+        record("acquired")
+        occupancy.enter(world.lib)
+        try:
+            if hold:
+                await ops.sleep(hold)
+            else:
+                await ops.checkpoint()
+        finally:
+            occupancy.leave()
+            await ops.release(prim)
+        return True
+
+    return body
+
+
 def test_cancel_while_releasing_stress(impl, kind):
     # seeded races between releases, timeouts and cancellations across
     # threads and loops; permits are conserved and exclusion holds
@@ -485,56 +542,32 @@ def test_cancel_while_releasing_stress(impl, kind):
         for seed in support.seeds(8):
             rng = random.Random(seed)
             occupancy = Occupancy(kind.capacity)
-            outcomes = {i: [] for i in range(attempts)}
-
-            def attempt_body(world, index, timeout, hold):
-                ops = world.ops
-                record = outcomes[index].append
-
-                async def body():
-                    try:
-                        ok = await ops.acquire(prim, timeout=timeout)
-                    except BaseException:
-                        record("cancelled")
-                        raise
-                    if not ok:
-                        record("timeout")
-                        return False
-                    record("acquired")
-                    occupancy.enter(world.lib)
-                    try:
-                        if hold:
-                            await ops.sleep(hold)
-                        else:
-                            await ops.checkpoint()
-                    finally:
-                        occupancy.leave()
-                        await ops.release(prim)
-                    return True
-
-                return body
-
+            outcomes = [[] for _ in range(attempts)]
             tasks = []
             for index in range(attempts):
                 world = rng.choice(worlds)
                 timeout = rng.choice([None, 0.001, 0.003, 0.01])
                 hold = rng.choice([0, 0, 0.001])
-                tasks.append(world.spawn(attempt_body(world, index, timeout, hold)))
+                body = racing_attempt(
+                    world,
+                    prim,
+                    occupancy,
+                    outcomes[index].append,
+                    timeout,
+                    hold,
+                )
+                tasks.append(world.spawn(body))
             for task in rng.sample(tasks, 8):
                 if task.world.lib != "threading":
                     time.sleep(rng.random() * 0.002)  # vary the race window
                     task.cancel()
             for task in tasks:
                 assert task.wait(30), f"seed={seed}: {task!r} hangs; {prim!r}"
-            wait_until(
-                lambda: kind.free(prim) == kind.capacity and prim.waiting == 0,
-                message=lambda: f"seed={seed}: permits not conserved: {prim!r}",
-            )
+            assert_idle_soon(kind, prim, f"seed={seed}")
             assert occupancy.violations == [], f"seed={seed}"
             counts = {"acquired": 0, "timeout": 0, "cancelled": 0}
-            for index, task in enumerate(tasks):
+            for task, seen in zip(tasks, outcomes):
                 exc = task.exception()
-                seen = outcomes[index]
                 cancelled = isinstance(exc, task.world.cancelled_exc or ())
                 assert exc is None or cancelled, f"seed={seed}: {exc!r}"
                 if not seen:  # cancelled before it started
@@ -546,7 +579,7 @@ def test_cancel_while_releasing_stress(impl, kind):
             assert occupancy.entries == counts["acquired"], f"seed={seed}"
 
 
-# -- checkpoints -------------------------------------------------------------------------
+# -- checkpoints --------------------------------------------------------------
 
 
 async def trio_count(call):
@@ -555,7 +588,7 @@ async def trio_count(call):
         counter = YieldCounter(call())
         try:
             result = await counter
-        except BaseException as exc:  # noqa: BLE001 - returned to the test
+        except BaseException as exc:  # noqa: BLE001
             result = exc
     return result, counter.yields, steps.steps
 
@@ -590,17 +623,19 @@ def test_trio_uncontended_call_checkpoints_once(impl, trio_world, kind):
     assert_idle(kind, prim)
 
 
-def test_trio_reentrant_acquire_checkpoints_once(impl, trio_world):
-    for prim in (impl.RLock(), impl.RCapacityLimiter(1)):
+@pytest.mark.parametrize("name", ["RLock", "RCapacityLimiter"])
+def test_trio_reentrant_acquire_checkpoints_once(impl, trio_world, name):
+    prim = getattr(impl, name)()
 
-        async def body():
-            assert await prim.async_acquire()
-            again = await trio_count(lambda: prim.async_acquire())
-            nowait = await trio_count(lambda: prim.async_acquire(blocking=False))
-            await trio_world.ops.release(prim, 3)
-            return again, nowait
+    async def body():
+        assert await prim.async_acquire()
+        again = await trio_count(lambda: prim.async_acquire())
+        nowait = await trio_count(lambda: prim.async_acquire(blocking=False))
+        await trio_world.ops.release(prim, 3)
+        return again, nowait
 
-        assert trio_world.call(body) == ((True, 1, 1), (True, 0, 0))
+    assert trio_world.call(body) == ((True, 1, 1), (True, 0, 0))
+    assert not prim
 
 
 def test_trio_contended_call_checkpoints_once(impl, trio_world, kind):
@@ -734,7 +769,7 @@ def test_asyncio_contended_call_yields_once(impl, asyncio_world, kind):
     assert_idle(kind, prim)
 
 
-# -- threads ------------------------------------------------------------------------------
+# -- threads ------------------------------------------------------------------
 
 
 def _threads():
@@ -784,7 +819,7 @@ def test_no_thread_leaked_after_timeouts(impl, world, kind):
     assert_idle(kind, prim)
 
 
-# -- bad input ------------------------------------------------------------------------------
+# -- bad input ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -822,7 +857,8 @@ def test_bad_timeout_when_contended(impl, world, kind, timeout, exc, message):
 
 @pytest.mark.differs_from_0171
 @pytest.mark.parametrize(
-    "timeout, exc", [(-1, ValueError), (math.nan, ValueError), ("soon", TypeError)]
+    "timeout, exc",
+    [(-1, ValueError), (math.nan, ValueError), ("soon", TypeError)],
 )
 def test_bad_timeout_when_uncontended(impl, world, kind, timeout, exc):
     prim = kind.make(impl)

@@ -12,7 +12,6 @@ and an asyncio loop.
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -20,9 +19,8 @@ import threading
 import time
 
 import pytest
-
 import support
-from support import wait_until
+from support import wait_until, wait_waiting
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -37,7 +35,7 @@ def free(prim):
     return prim.value
 
 
-# -- the founding example ----------------------------------------------------------
+# -- the founding example -----------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -69,11 +67,13 @@ def test_two_threads_two_anyio_runs_share_a_lock(impl, backends):
     def thread_main(prefix, backend):
         try:
             anyio.run(main, prefix, backend=backend)
-        except BaseException as exc:  # noqa: BLE001 - checked below
+        except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
     threads = [
-        threading.Thread(target=thread_main, args=(f"t{i}", backend), daemon=True)
+        threading.Thread(
+            target=thread_main, args=(f"t{i}", backend), daemon=True
+        )
         for i, backend in enumerate(backends)
     ]
     for thread in threads:
@@ -93,7 +93,7 @@ def test_two_threads_two_anyio_runs_share_a_lock(impl, backends):
     assert lock.waiting == 0
 
 
-# -- wakes between every pair of worlds -----------------------------------------------------
+# -- wakes between every pair of worlds ---------------------------------------
 
 
 @pytest.mark.parametrize("waker_lib", support.ALL_LIBS)
@@ -140,10 +140,14 @@ def test_wake_between_worlds(impl, waiter_lib, waker_lib):
 
 
 @pytest.mark.parametrize("with_greenlets", [False, True], ids=["loops", "all"])
-def test_semaphore_released_by_plain_thread_wakes_every_world(impl, with_greenlets):
+def test_semaphore_released_by_plain_thread_wakes_every_world(
+    impl, with_greenlets
+):
     # one Semaphore(0) with a waiter in each world; one release(n) from a
     # plain thread wakes all of them
-    libs = [lib for lib in support.ALL_LIBS if lib not in ("gevent", "eventlet")]
+    libs = [
+        lib for lib in support.ALL_LIBS if lib not in ("gevent", "eventlet")
+    ]
     if with_greenlets:
         libs += ["gevent", "eventlet"]
     sem = impl.Semaphore(0)
@@ -151,7 +155,7 @@ def test_semaphore_released_by_plain_thread_wakes_every_world(impl, with_greenle
         waiters = []
         for index, world in enumerate(worlds):
             waiters.append(world.spawn_hold(sem))
-            wait_until(lambda: sem.waiting == index + 1)
+            wait_waiting(sem, index + 1)
         releaser = threading.Thread(target=sem.release, args=(len(worlds),))
         releaser.start()
         releaser.join(10)
@@ -166,7 +170,7 @@ def test_semaphore_released_by_plain_thread_wakes_every_world(impl, with_greenle
     assert sem.waiting == 0
 
 
-# -- everybody at once ------------------------------------------------------------------
+# -- everybody at once --------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -179,10 +183,25 @@ def test_semaphore_released_by_plain_thread_wakes_every_world(impl, with_greenle
         (lambda m: m.CapacityLimiter(2), 2),
         (lambda m: m.RCapacityLimiter(1), 1),
     ],
-    ids=["Lock", "RLock", "Semaphore", "BoundedSemaphore", "CapacityLimiter", "RCapacityLimiter"],
+    ids=[
+        "Lock",
+        "RLock",
+        "Semaphore",
+        "BoundedSemaphore",
+        "CapacityLimiter",
+        "RCapacityLimiter",
+    ],
 )
 def test_shared_by_every_world_at_once(impl, make, capacity):
-    libs = ["threading", "threading", "asyncio", "asyncio", "trio", "anyio-asyncio", "anyio-trio"]
+    libs = [
+        "threading",
+        "threading",
+        "asyncio",
+        "asyncio",
+        "trio",
+        "anyio-asyncio",
+        "anyio-trio",
+    ]
     for lib in ("gevent", "eventlet"):
         support.require(lib)
         libs.append(lib)
@@ -200,7 +219,9 @@ def test_shared_by_every_world_at_once(impl, make, capacity):
                     with lock:
                         state["inside"] += 1
                         state["max"] = max(state["max"], state["inside"])
-                        state["entries"][name] = state["entries"].get(name, 0) + 1
+                        state["entries"][name] = (
+                            state["entries"].get(name, 0) + 1
+                        )
                     await ops.checkpoint()
                     with lock:
                         state["inside"] -= 1
@@ -212,7 +233,9 @@ def test_shared_by_every_world_at_once(impl, make, capacity):
         tasks = []
         for index, world in enumerate(worlds):
             for j in range(2):
-                tasks.append(world.spawn(worker(world, f"{world.lib}{index}.{j}")))
+                tasks.append(
+                    world.spawn(worker(world, f"{world.lib}{index}.{j}"))
+                )
         names = [task.result(60) for task in tasks]
     assert state["max"] <= capacity
     assert state["inside"] == 0
@@ -221,27 +244,29 @@ def test_shared_by_every_world_at_once(impl, make, capacity):
     assert prim.waiting == 0
 
 
-# -- subprocess: greenlets with and without monkey-patching ----------------------------------
+# -- subprocess: greenlets with and without monkey-patching -------------------
 
 
-def _subprocess_env(impl):
-    env = dict(os.environ)
-    package_parent = str(pathlib.Path(impl.__file__).resolve().parent.parent)
-    path = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = package_parent + (os.pathsep + path if path else "")
-    return env
-
-
-@pytest.mark.parametrize("patched", [False, True], ids=["unpatched", "monkey-patched"])
+@pytest.mark.parametrize(
+    "patched", [False, True], ids=["unpatched", "monkey-patched"]
+)
 @pytest.mark.parametrize("green_lib", ["gevent", "eventlet"])
 def test_greenlets_in_subprocess(impl, green_lib, patched):
     support.require(green_lib)
     proc = subprocess.run(
-        [sys.executable, "-W", "error", str(SCRIPT), green_lib, "1" if patched else "0"],
+        [
+            sys.executable,
+            "-W",
+            "error",
+            str(SCRIPT),
+            green_lib,
+            "1" if patched else "0",
+        ],
         capture_output=True,
+        check=False,
         text=True,
         timeout=90,
-        env=_subprocess_env(impl),
+        env=support.subprocess_env(),
         cwd=str(SCRIPT.parent),
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
@@ -250,7 +275,15 @@ def test_greenlets_in_subprocess(impl, green_lib, patched):
     report = json.loads(lines[-1])
     assert report["library"] == green_lib
     assert report["patched"] is patched
-    workers = ["green-0", "green-1", "green-2", "thread-0", "thread-1", "loop-a", "loop-b"]
+    workers = [
+        "green-0",
+        "green-1",
+        "green-2",
+        "thread-0",
+        "thread-1",
+        "loop-a",
+        "loop-b",
+    ]
     capacities = {
         "Lock": 1,
         "RLock": 1,

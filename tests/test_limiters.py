@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 
-"""Behaviour of ``CapacityLimiter`` and ``RCapacityLimiter`` on every library."""
+"""Behaviour of ``CapacityLimiter`` and ``RCapacityLimiter``, every library."""
 
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ import types
 import weakref
 
 import pytest
-
 import support
-from support import wait_until
+from support import wait_until, wait_waiting
 
 pytestmark = pytest.mark.timeout(60)
 
 LIMITER_REPR = re.compile(
-    r"<(?P<name>\S+?)\((?P<args>[^)]*)\) at 0x[0-9a-fA-F]+ \[(?P<state>[^\]]*)\]>"
+    r"<(?P<name>\S+?)\((?P<args>[^)]*)\) at 0x[0-9a-fA-F]+"
+    r" \[(?P<state>[^\]]*)\]>"
+)
+
+NOT_HOLDING = (
+    "the current task is not holding any of this capacity limiter's tokens"
 )
 
 
@@ -47,7 +51,11 @@ def limiter_type(request, impl):
 )
 def test_initial_state(limiter_type, args, total, state):
     limiter = limiter_type(*args)
-    assert parse(limiter) == (f"aiologic.{limiter_type.__name__}", str(total), state)
+    assert parse(limiter) == (
+        f"aiologic.{limiter_type.__name__}",
+        str(total),
+        state,
+    )
     assert limiter.total_tokens == total
     assert limiter.available_tokens == total
     assert limiter.borrowed_tokens == 0
@@ -141,7 +149,10 @@ def test_borrowers_view_is_live_and_read_only(impl):
 def test_second_acquire_by_same_task_raises(impl, world):
     limiter = impl.CapacityLimiter(2)
     ops = world.ops
-    message = "the current task is already holding one of this capacity limiter's tokens"
+    message = (
+        "the current task is already holding one of"
+        " this capacity limiter's tokens"
+    )
 
     async def body():
         assert await ops.acquire(limiter)
@@ -161,7 +172,7 @@ def test_second_acquire_by_same_task_raises(impl, world):
 def test_release_by_non_borrower_raises(world, limiter_type):
     limiter = limiter_type(2)
     ops = world.ops
-    message = "the current task is not holding any of this capacity limiter's tokens"
+    message = NOT_HOLDING
     holder = world.spawn_hold(limiter)
     assert holder.wait_acquired()
 
@@ -191,7 +202,7 @@ def test_waiting_and_handoff(world, limiter_type):
     waiters = []
     for i in range(2, 5):
         waiters.append(world.spawn_hold(limiter, log=log, name=i))
-        wait_until(lambda: limiter.waiting == i - 1)
+        wait_waiting(limiter, i - 1)
     assert parse(limiter)[2] == "available_tokens=0, waiting=3"
     assert limiter.borrowed_tokens == 2
     holders[0].release()
@@ -234,9 +245,12 @@ def test_timeout(world, limiter_type):
 
 @pytest.mark.differs_from_0171
 @pytest.mark.parametrize(
-    "timeout, exc", [(-1, ValueError), (math.nan, ValueError), ("x", TypeError)]
+    "timeout, exc",
+    [(-1, ValueError), (math.nan, ValueError), ("x", TypeError)],
 )
-def test_bad_timeout_rejected_even_uncontended(world, limiter_type, timeout, exc):
+def test_bad_timeout_rejected_even_uncontended(
+    world, limiter_type, timeout, exc
+):
     limiter = limiter_type(1)
     ops = world.ops
 
@@ -285,7 +299,9 @@ def test_rlimiter_reentrancy(impl, world):
             )
         )
         await ops.release(limiter, 3)
-        seen.append((await ops.call(limiter, "count"), limiter.borrowed_tokens))
+        seen.append(
+            (await ops.call(limiter, "count"), limiter.borrowed_tokens)
+        )
         await ops.release(limiter)
         seen.append(
             (
@@ -312,12 +328,17 @@ def test_rlimiter_released_too_many_times(impl, world):
         await ops.release(limiter, 2)
         with pytest.raises(RuntimeError) as unheld:
             await ops.release(limiter)
-        return str(info.value), still, str(unheld.value), limiter.available_tokens
+        return (
+            str(info.value),
+            still,
+            str(unheld.value),
+            limiter.available_tokens,
+        )
 
     assert world.call(body) == (
         "capacity limiter released too many times",
         2,
-        "the current task is not holding any of this capacity limiter's tokens",
+        NOT_HOLDING,
         1,
     )
 
@@ -375,3 +396,20 @@ def test_rlimiter_waiter_gets_its_count(impl):
         assert holder.result() and waiter.result()
     assert limiter.available_tokens == 1
     assert dict(limiter.borrowers) == {}
+
+
+@pytest.mark.parametrize("value", ["1", None, [], 1j])
+def test_constructor_rejects_non_numbers(limiter_type, value):
+    with pytest.raises(TypeError):
+        limiter_type(value)
+
+
+@pytest.mark.parametrize("count", ["1", None])
+def test_rlimiter_rejects_non_number_count(impl, count):
+    limiter = impl.RCapacityLimiter(1)
+    with pytest.raises(TypeError):
+        limiter.green_acquire(count)
+    assert dict(limiter.borrowers) == {}
+    assert limiter.available_tokens == 1
+    assert limiter.green_acquire()
+    limiter.green_release()

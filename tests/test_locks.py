@@ -12,13 +12,14 @@ import time
 import weakref
 
 import pytest
-
 import support
-from support import wait_until
+from support import wait_until, wait_waiting
 
 pytestmark = pytest.mark.timeout(60)
 
-LOCK_REPR = re.compile(r"<aiologic\.(?P<cls>\w+)\(\) at 0x[0-9a-fA-F]+ \[(.*)\]>")
+LOCK_REPR = re.compile(
+    r"<aiologic\.(?P<cls>\w+)\(\) at 0x[0-9a-fA-F]+ \[(.*)\]>"
+)
 
 
 def state_of(obj):
@@ -81,7 +82,7 @@ def test_repr_locked_and_waiting(lock_type):
         holders = []
         for i in range(2):
             holders.append(world.spawn_hold(lock))
-            wait_until(lambda: lock.waiting == i + 1)
+            wait_waiting(lock, i + 1)
         assert state_of(lock) == "locked, waiting=2"
         lock.green_release()
         for holder in holders:
@@ -96,7 +97,9 @@ def test_subclass_repr_and_weakref(lock_type):
         pass
 
     lock = Custom()
-    assert re.fullmatch(r"<\S*Custom\(\) at 0x[0-9a-fA-F]+ \[unlocked\]>", repr(lock))
+    assert re.fullmatch(
+        r"<\S*Custom\(\) at 0x[0-9a-fA-F]+ \[unlocked\]>", repr(lock)
+    )
     ref = weakref.ref(lock)
     assert ref() is lock
 
@@ -128,7 +131,12 @@ def test_owner_is_the_acquiring_task(impl, world, lock_type):
     async def body():
         assert await ops.acquire(lock)
         me = world.current_ident()
-        seen = (lock.owner, lock.locked(), bool(lock), await ops.call(lock, "owned"))
+        seen = (
+            lock.owner,
+            lock.locked(),
+            bool(lock),
+            await ops.call(lock, "owned"),
+        )
         await ops.release(lock)
         return me, seen, lock.owner, lock.locked()
 
@@ -209,7 +217,8 @@ def test_async_acquired_lock_is_not_green_owned(async_lib, lock_type):
         async def body():
             assert await lock.async_acquire()
             with pytest.raises(
-                RuntimeError, match="^the current task is not holding this lock$"
+                RuntimeError,
+                match="^the current task is not holding this lock$",
             ):
                 lock.green_release()
             owned = (lock.async_owned(), lock.green_owned())
@@ -393,7 +402,7 @@ def test_fifo_order_in_one_world(world, lock_type):
     tasks = []
     for i in range(6):
         tasks.append(world.spawn(waiter, i))
-        wait_until(lambda: lock.waiting == i + 1)
+        wait_waiting(lock, i + 1)
     holder.release()
     for task in tasks:
         task.result()
@@ -412,13 +421,13 @@ def test_context_manager(world, lock_type):
             inside = (entered is lock, lock.owner == world.current_ident())
         with pytest.raises(ZeroDivisionError):
             async with ops.using(lock):
-                1 / 0
+                raise ZeroDivisionError
         return inside, lock.locked()
 
     assert world.call(body) == ((True, True), False)
 
 
-# -- timeout validation --------------------------------------------------------
+# -- timeout validation -------------------------------------------------------
 
 
 @pytest.mark.differs_from_0171
@@ -431,7 +440,9 @@ def test_context_manager(world, lock_type):
         ("1", TypeError, None),
     ],
 )
-def test_bad_timeout_rejected_even_uncontended(world, lock_type, timeout, exc, message):
+def test_bad_timeout_rejected_even_uncontended(
+    world, lock_type, timeout, exc, message
+):
     lock = lock_type()
     ops = world.ops
 
@@ -455,7 +466,9 @@ def test_bad_timeout_rejected_even_uncontended(world, lock_type, timeout, exc, m
         ("1", TypeError, None),
     ],
 )
-def test_bad_timeout_rejected_when_contended(world, lock_type, timeout, exc, message):
+def test_bad_timeout_rejected_when_contended(
+    world, lock_type, timeout, exc, message
+):
     lock = lock_type()
     ops = world.ops
     holder = world.spawn_hold(lock)
@@ -478,7 +491,7 @@ def test_bad_timeout_rejected_when_contended(world, lock_type, timeout, exc, mes
     assert not lock.locked()
 
 
-# -- RLock ---------------------------------------------------------------------
+# -- RLock --------------------------------------------------------------------
 
 
 def test_rlock_reentrancy(impl, world):
@@ -496,12 +509,19 @@ def test_rlock_reentrancy(impl, world):
         seen.append((lock.count, lock.locked()))
         await ops.release(lock)
         await ops.release(lock)
-        seen.append((lock.count, lock.locked(), lock.owner == world.current_ident()))
+        seen.append(
+            (lock.count, lock.locked(), lock.owner == world.current_ident())
+        )
         await ops.release(lock)
         seen.append((lock.count, lock.locked(), lock.owner))
         return seen
 
-    assert world.call(body) == [(5, 5), (3, True), (1, True, True), (0, False, None)]
+    assert world.call(body) == [
+        (5, 5),
+        (3, True),
+        (1, True, True),
+        (0, False, None),
+    ]
 
 
 def test_rlock_count_of_other_task_is_zero(impl, world):
@@ -511,7 +531,11 @@ def test_rlock_count_of_other_task_is_zero(impl, world):
     assert holder.wait_acquired()
 
     async def body():
-        return lock.count, await ops.call(lock, "count"), await ops.call(lock, "owned")
+        return (
+            lock.count,
+            await ops.call(lock, "count"),
+            await ops.call(lock, "owned"),
+        )
 
     assert world.call(body) == (3, 0, False)
     assert lock.green_count() == 0
@@ -593,3 +617,18 @@ def test_rlock_non_owner_release(impl, world):
     assert lock.count == 1
     holder.release()
     assert holder.result()
+
+
+@pytest.mark.parametrize("count", ["1", None])
+def test_rlock_rejects_non_number_count(impl, count):
+    lock = impl.RLock()
+    with pytest.raises(TypeError):
+        lock.green_acquire(count)
+    assert not lock.locked()
+    assert lock.count == 0
+    assert lock.green_acquire()
+    with pytest.raises(TypeError):
+        lock.green_release(count)
+    assert lock.count == 1
+    lock.green_release()
+    assert not lock.locked()

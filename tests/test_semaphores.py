@@ -16,17 +16,24 @@ import re
 import weakref
 
 import pytest
-
 import support
-from support import wait_until
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support import wait_until, wait_waiting
 
 pytestmark = pytest.mark.timeout(60)
 
 SEM_REPR = re.compile(
-    r"<(?P<name>\S+?)\((?P<args>[^)]*)\) at 0x[0-9a-fA-F]+ \[(?P<state>[^\]]*)\]>"
+    r"<(?P<name>\S+?)\((?P<args>[^)]*)\) at 0x[0-9a-fA-F]+"
+    r" \[(?P<state>[^\]]*)\]>"
 )
 
-FAMILY = ("Semaphore", "BoundedSemaphore", "BinarySemaphore", "BoundedBinarySemaphore")
+FAMILY = (
+    "Semaphore",
+    "BoundedSemaphore",
+    "BinarySemaphore",
+    "BoundedBinarySemaphore",
+)
 
 
 def parse(obj):
@@ -63,17 +70,42 @@ def make_sem(sem_type, impl):
         ("Semaphore", (0,), {}, ("Semaphore", "0", 0)),
         ("Semaphore", (2, 5), {}, ("BoundedSemaphore", "2, max_value=5", 2)),
         ("Semaphore", (1, 1), {}, ("BoundedBinarySemaphore", "1", 1)),
-        ("Semaphore", (0, 1), {}, ("BoundedBinarySemaphore", "0, max_value=1", 0)),
+        (
+            "Semaphore",
+            (0, 1),
+            {},
+            ("BoundedBinarySemaphore", "0, max_value=1", 0),
+        ),
         ("BoundedSemaphore", (), {}, ("BoundedBinarySemaphore", "1", 1)),
         ("BoundedSemaphore", (3,), {}, ("BoundedSemaphore", "3", 3)),
-        ("BoundedSemaphore", (2, 5), {}, ("BoundedSemaphore", "2, max_value=5", 2)),
-        ("BoundedSemaphore", (), {"max_value": 4}, ("BoundedSemaphore", "4", 4)),
-        ("BoundedSemaphore", (0, 1), {}, ("BoundedBinarySemaphore", "0, max_value=1", 0)),
+        (
+            "BoundedSemaphore",
+            (2, 5),
+            {},
+            ("BoundedSemaphore", "2, max_value=5", 2),
+        ),
+        (
+            "BoundedSemaphore",
+            (),
+            {"max_value": 4},
+            ("BoundedSemaphore", "4", 4),
+        ),
+        (
+            "BoundedSemaphore",
+            (0, 1),
+            {},
+            ("BoundedBinarySemaphore", "0, max_value=1", 0),
+        ),
         ("BinarySemaphore", (), {}, ("BinarySemaphore", "1", 1)),
         ("BinarySemaphore", (0,), {}, ("BinarySemaphore", "0", 0)),
         ("BinarySemaphore", (1, 1), {}, ("BoundedBinarySemaphore", "1", 1)),
         ("BoundedBinarySemaphore", (), {}, ("BoundedBinarySemaphore", "1", 1)),
-        ("BoundedBinarySemaphore", (0,), {}, ("BoundedBinarySemaphore", "0", 0)),
+        (
+            "BoundedBinarySemaphore",
+            (0,),
+            {},
+            ("BoundedBinarySemaphore", "0", 0),
+        ),
     ],
 )
 def test_constructor_type_repr_and_value(impl, name, args, kwargs, expected):
@@ -133,7 +165,9 @@ def test_subclass_rejects_max_value(impl):
     class Custom(impl.Semaphore):
         pass
 
-    with pytest.raises(TypeError, match=r"^max_value must be None for subclasses"):
+    with pytest.raises(
+        TypeError, match=r"^max_value must be None for subclasses"
+    ):
         Custom(1, 2)
     sem = Custom(2)
     assert type(sem) is Custom
@@ -164,14 +198,18 @@ def test_pickle_and_copy_preserve_args_not_state(impl):
             assert type(clone) is type(sem)
             assert clone.initial_value == sem.initial_value
             assert clone.value == sem.initial_value
-            assert getattr(clone, "max_value", None) == getattr(sem, "max_value", None)
+            assert getattr(clone, "max_value", None) == getattr(
+                sem, "max_value", None
+            )
         assert sem.value == sem.initial_value - 1
 
 
 # -- release -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["release", "green_release", "async_release"])
+@pytest.mark.parametrize(
+    "method", ["release", "green_release", "async_release"]
+)
 def test_release_adds_permits(impl, method):
     sem = impl.Semaphore(0)
     getattr(sem, method)()
@@ -190,7 +228,9 @@ def test_release_zero_is_a_noop(impl):
 
 
 @pytest.mark.differs_from_0171
-@pytest.mark.parametrize("method", ["release", "green_release", "async_release"])
+@pytest.mark.parametrize(
+    "method", ["release", "green_release", "async_release"]
+)
 def test_release_negative_raises(impl, method):
     sem = impl.Semaphore(2)
     with pytest.raises(ValueError):
@@ -217,10 +257,14 @@ def test_unbounded_binary_semaphore_can_be_over_released(impl):
     assert parse(sem)[2] == "value=3"
 
 
-@pytest.mark.parametrize("name", ["BoundedSemaphore", "BoundedBinarySemaphore"])
+@pytest.mark.parametrize(
+    "name", ["BoundedSemaphore", "BoundedBinarySemaphore"]
+)
 def test_bounded_over_release_raises(impl, name):
     sem = getattr(impl, name)(1)
-    with pytest.raises(RuntimeError, match="^semaphore released too many times$"):
+    with pytest.raises(
+        RuntimeError, match="^semaphore released too many times$"
+    ):
         sem.release()
     assert sem.value == 1
     assert sem.green_acquire()
@@ -233,7 +277,9 @@ def test_bounded_release_up_to_max(impl):
     sem.release()
     sem.release()
     assert sem.value == 3
-    with pytest.raises(RuntimeError, match="^semaphore released too many times$"):
+    with pytest.raises(
+        RuntimeError, match="^semaphore released too many times$"
+    ):
         sem.release()
     assert sem.value == 3
 
@@ -244,14 +290,18 @@ def test_bounded_release_many_within_max(impl):
     sem = impl.BoundedSemaphore(1, 5)
     sem.release(3)
     assert sem.value == 4
-    with pytest.raises(RuntimeError, match="^semaphore released too many times$"):
+    with pytest.raises(
+        RuntimeError, match="^semaphore released too many times$"
+    ):
         sem.release(2)
     assert sem.value == 4  # nothing released
     sem.release(1)
     assert sem.value == 5
 
 
-@pytest.mark.parametrize("name", ["BoundedSemaphore", "BoundedBinarySemaphore"])
+@pytest.mark.parametrize(
+    "name", ["BoundedSemaphore", "BoundedBinarySemaphore"]
+)
 def test_bounded_release_negative_raises(impl, name):
     sem = getattr(impl, name)(0, 1)
     with pytest.raises(ValueError):
@@ -317,7 +367,7 @@ def test_release_count_wakes_that_many_waiters(world, impl):
     tasks = []
     for i in range(4):
         tasks.append(world.spawn(waiter, i))
-        wait_until(lambda: sem.waiting == i + 1)
+        wait_waiting(sem, i + 1)
     sem.release(3)
     for task in tasks[:3]:
         task.result()
@@ -369,7 +419,8 @@ def test_timeout_returns_false(world, make_sem):
 
 @pytest.mark.differs_from_0171
 @pytest.mark.parametrize(
-    "timeout, exc", [(-1, ValueError), (math.nan, ValueError), ("x", TypeError)]
+    "timeout, exc",
+    [(-1, ValueError), (math.nan, ValueError), ("x", TypeError)],
 )
 def test_bad_timeout_rejected_even_uncontended(world, make_sem, timeout, exc):
     sem = make_sem(1)
@@ -378,7 +429,9 @@ def test_bad_timeout_rejected_even_uncontended(world, make_sem, timeout, exc):
     async def body():
         with pytest.raises(exc):
             await ops.acquire(sem, timeout=timeout)
-        return sem.value, await ops.acquire(sem, blocking=False, timeout=timeout)
+        return sem.value, await ops.acquire(
+            sem, blocking=False, timeout=timeout
+        )
 
     assert world.call(body) == (1, True)
     assert sem.value == 0
@@ -386,9 +439,14 @@ def test_bad_timeout_rejected_even_uncontended(world, make_sem, timeout, exc):
 
 @pytest.mark.parametrize(
     "timeout, message",
-    [(-1, "timeout must be non-negative"), (math.nan, "timeout must be non-NaN")],
+    [
+        (-1, "timeout must be non-negative"),
+        (math.nan, "timeout must be non-NaN"),
+    ],
 )
-def test_bad_timeout_rejected_when_contended(world, make_sem, timeout, message):
+def test_bad_timeout_rejected_when_contended(
+    world, make_sem, timeout, message
+):
     sem = make_sem(0)
     ops = world.ops
 
@@ -444,3 +502,43 @@ def test_release_from_another_thread_wakes_waiter(lib, impl):
         waiter.release()
         assert waiter.result() is True
     assert sem.value == 1
+
+
+# -- model check --------------------------------------------------------------
+
+
+@settings(max_examples=support.stress(60), deadline=None)
+@given(
+    initial=st.integers(0, 4),
+    extra=st.integers(0, 3),
+    steps=st.lists(st.sampled_from(["acquire", "release"]), max_size=30),
+)
+def test_bounded_semaphore_matches_a_counter(impl, initial, extra, steps):
+    # non-blocking acquires and single releases against a plain counter
+    sem = impl.BoundedSemaphore(initial, initial + extra)
+    if initial + extra <= 1:
+        assert type(sem) is impl.BoundedBinarySemaphore
+    value = initial
+    for step in steps:
+        if step == "acquire":
+            assert sem.green_acquire(blocking=False) is (value > 0)
+            value = max(value - 1, 0)
+        elif value < initial + extra:
+            sem.release()
+            value += 1
+        else:
+            with pytest.raises(RuntimeError):
+                sem.release()
+        assert sem.value == value
+        assert sem.waiting == 0
+
+
+@pytest.mark.parametrize("value", ["1", None, [], 1j])
+def test_constructor_rejects_non_numbers(sem_type, value):
+    with pytest.raises(TypeError):
+        sem_type(value)
+
+
+def test_bounded_rejects_non_number_max_value(impl):
+    with pytest.raises(TypeError):
+        impl.BoundedSemaphore(1, "2")

@@ -31,7 +31,7 @@ from ._libraries import (
     current_async_library,
     current_green_library,
 )
-from ._thread_locks import _original_sleep
+from ._thread_locks import _original_sleep, create_thread_lock
 
 __all__ = (
     "CANCELLED_EVENT",
@@ -339,12 +339,31 @@ _GREEN_BACKENDS: Final = frozenset({"threading", "gevent", "eventlet"})
 _ASYNC_BACKENDS: Final = frozenset({"asyncio", "trio"})
 
 
+# Under gevent's monkey-patching, the import system's module locks are
+# gevent locks: a thread that finds one taken would start a gevent hub of
+# its own and from then on count as a greenlet. So backends are loaded
+# one at a time under an original lock, and only ever by the first user.
+_backend_import_lock = create_thread_lock()
+
+
+def _import_backend(library: str) -> Any:
+    name = f"aiologic.lowlevel._waiters._{library}"
+
+    with _backend_import_lock:
+        module = _modules.get(name)
+
+        if module is None:
+            module = import_module(name)
+
+    return module
+
+
 def _load_green_class(library: str) -> Any:
     if library not in _GREEN_BACKENDS:
         msg = f"unsupported green library {library!r}"
         raise GreenLibraryNotFoundError(msg)
 
-    module = import_module(f"aiologic.lowlevel._waiters._{library}")
+    module = _import_backend(library)
     cls = _green_classes[library] = module.GreenEvent
     return cls
 
@@ -356,9 +375,13 @@ def _load_async_class(library: str) -> Any:
         msg = f"unsupported async library {library!r}"
         raise AsyncLibraryNotFoundError(msg)
 
-    module = import_module(f"aiologic.lowlevel._waiters._{library}")
+    module = _import_backend(library)
     cls = _async_classes[library] = module.AsyncEvent
     return cls
+
+
+# plain threads need no library, so their backend is there from the start
+_load_green_class("threading")
 
 
 def create_green_event(
@@ -401,9 +424,7 @@ def create_async_event(
     library = current_async_library(failsafe=True)
 
     if library is None:
-        from ._waiters._unbound import AsyncEvent
-
-        return AsyncEvent(shield, force)
+        return _import_backend("unbound").AsyncEvent(shield, force)
 
     try:
         cls = _async_classes[library]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from asyncio import current_task as _asyncio_current_task
-from asyncio.events import _get_running_loop
 from typing import Any
 
 from ._libraries import current_async_library, current_green_library
@@ -154,7 +152,7 @@ def current_async_task() -> Any:
     library = current_async_library()
 
     if library == "asyncio":
-        return _asyncio_current_task()
+        return _modules["asyncio"].current_task()
 
     if library == "trio":
         return _trio_task()
@@ -167,7 +165,8 @@ def current_async_task_ident() -> tuple[str, int]:
     library = current_async_library()
 
     if library == "asyncio":
-        return ("asyncio", id(_asyncio_current_task()))
+        # asyncio is imported: a loop of it is running
+        return ("asyncio", id(_modules["asyncio"].current_task()))
 
     if library == "trio":
         return ("trio", id(_trio_task()))
@@ -180,7 +179,7 @@ def current_async_token() -> Any:
     library = current_async_library()
 
     if library == "asyncio":
-        return _get_running_loop()
+        return _modules["asyncio"].get_running_loop()
 
     if library == "trio":
         from trio.lowlevel import current_trio_token

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from asyncio.events import _get_running_loop
 
 __all__ = (
     "AsyncLibraryNotFoundError",
@@ -152,7 +151,9 @@ def current_async_library(*, failsafe: bool = False) -> str | None:
     elif "trio" in _modules and _trio_running():  # pragma: no cover
         return "trio"
 
-    if _get_running_loop() is not None:
+    # no need to import asyncio: without it, no loop of it can run
+    events = _modules.get("asyncio.events")
+    if events is not None and events._get_running_loop() is not None:
         return "asyncio"
 
     if failsafe:

@@ -14,6 +14,8 @@ import types
 
 import pytest
 
+import support
+
 from _lowlevel_harness import call_in_thread, run_async, run_green, wait_until
 
 from aiologic.lowlevel import (
@@ -415,13 +417,11 @@ def probe_env(env):
         if key not in CHECKPOINT_VARS
     }
     environ.update(env)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-    environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [root, environ.get("PYTHONPATH")])
-    )
+    environ = support.subprocess_env(environ)
     output = subprocess.run(
         [sys.executable, "-c", _PROBE],
         env=environ,
+        cwd=support.SUBPROCESS_CWD,
         capture_output=True,
         text=True,
         check=True,
@@ -505,12 +505,13 @@ async def main():
 
 print(asyncio.run(main()))
 """
-    environ = dict(os.environ, AIOLOGIC_ASYNCIO_CHECKPOINTS="1")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-    environ["PYTHONPATH"] = root
+    environ = support.subprocess_env(
+        dict(os.environ, AIOLOGIC_ASYNCIO_CHECKPOINTS="1")
+    )
     output = subprocess.run(
         [sys.executable, "-c", code],
         env=environ,
+        cwd=support.SUBPROCESS_CWD,
         capture_output=True,
         text=True,
         check=True,

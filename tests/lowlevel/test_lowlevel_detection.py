@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import _thread
 import asyncio
-import os
 import subprocess
 import sys
 import threading
 
 import pytest
+
+import support
 
 from _lowlevel_harness import (
     import_eventlet,
@@ -41,8 +42,6 @@ from aiologic.lowlevel import (
 )
 
 pytestmark = pytest.mark.timeout(30)
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 
 def test_sniffio_identity():
@@ -293,10 +292,11 @@ loaded = sorted(
 )
 print(loaded)
 """
-    env = dict(os.environ, PYTHONPATH=ROOT)
+    env = support.subprocess_env()
     output = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
+        cwd=support.SUBPROCESS_CWD,
         capture_output=True,
         text=True,
         check=True,
@@ -332,10 +332,11 @@ assert ev.wait(5) is True
 t.join()
 print("ok")
 """
-    env = dict(os.environ, PYTHONPATH=ROOT)
+    env = support.subprocess_env()
     output = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
+        cwd=support.SUBPROCESS_CWD,
         capture_output=True,
         text=True,
         check=True,
@@ -369,10 +370,11 @@ assert ev.wait(5) is True
 t.join()
 print("ok")
 """
-    env = dict(os.environ, PYTHONPATH=ROOT)
+    env = support.subprocess_env()
     output = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
+        cwd=support.SUBPROCESS_CWD,
         capture_output=True,
         text=True,
         check=True,

@@ -30,6 +30,9 @@ Library names::
     eventlet) or a new daemon thread (threading). In green worlds ``fn`` may
     also be a *portable* coroutine function (below). Callable from any thread
     except the world's own.
+    Tasks spawned back to back may start in any order (trio shuffles its
+    run queue, threads race): to queue waiters in a known order, spawn one
+    and ``wait_until(lambda: prim.waiting == n)`` before the next.
 ``world.call(fn, *args, timeout=10.0)``
     ``spawn(fn, *args).result(timeout)``.
 ``world.spawn_hold(prim, *args, log=None, name=None, **kwargs) -> Holder``
@@ -48,10 +51,11 @@ Library names::
     A one-shot signal: ``gate.open()`` from any thread; ``await gate.wait()``
     inside any task of this world (portable).
 
-``Task``: ``world``; ``result(timeout=10.0)`` returns the result or re-raises the
-exception (fails the test on timeout); ``cancel()`` (asyncio ``task.cancel()``,
-trio/anyio: cancels the task's own cancel scope, gevent ``kill(block=False)``,
-eventlet ``kill``, threading: ``NotImplementedError``); ``done()``;
+``Task``: ``world``; ``result(timeout=10.0)`` returns the result or
+re-raises the exception (fails the test on timeout); ``cancel()`` (asyncio
+``task.cancel()``, trio/anyio: cancels the task's own cancel scope, gevent
+``kill(block=False)``, eventlet ``kill``, threading:
+``NotImplementedError``); ``done()``;
 ``wait(timeout=10.0) -> bool`` (done within timeout, never raises);
 ``exception(timeout=10.0)`` (the exception or ``None``).
 
@@ -80,9 +84,14 @@ return), ``sleep(seconds)``, ``checkpoint()`` (one native yield).
 
 Other helpers:
 
+``DEFAULT_TIMEOUT`` (10.0 s)
+    Default bound of every wait in this module.
+
 ``wait_until(predicate, timeout=10.0, message=...)``
     Polls ``predicate()`` with tiny sleeps until it is true; fails the test
     with ``message`` (a string or a zero-argument callable) on timeout.
+``wait_waiting(obj, count, timeout=10.0)``
+    ``wait_until(lambda: obj.waiting == count)`` with a useful message.
 ``open_worlds(*libs)``
     Context manager starting several worlds, yielding a list of them.
 ``require(lib)``
@@ -99,6 +108,10 @@ Other helpers:
     value means 10).
 ``seeds(n)``
     ``range`` of seeds for seeded iterations (``stress(n)`` many).
+
+``green_script.py`` (not imported here) is the subprocess scenario of
+``test_cross_world.py``: gevent/eventlet greenlets with and without
+monkey-patching.
 """
 
 from __future__ import annotations
@@ -119,6 +132,7 @@ __all__ = [
     "ALL_LIBS",
     "ASYNC_LIBS",
     "CANCELLABLE_LIBS",
+    "DEFAULT_TIMEOUT",
     "GREEN_LIBS",
     "Gate",
     "Holder",
@@ -131,6 +145,7 @@ __all__ = [
     "seeds",
     "stress",
     "wait_until",
+    "wait_waiting",
 ]
 
 GREEN_LIBS = ("threading", "gevent", "eventlet")
@@ -164,6 +179,26 @@ def seeds(n):
     return range(stress(n))
 
 
+#: working directory for Python subprocesses: holds no ``aiologic/``, so
+#: ``python -c`` cannot pick up the source tree instead of the package
+SUBPROCESS_CWD = os.path.dirname(os.path.abspath(__file__))
+
+
+def subprocess_env(environ=None):
+    """An environment in which a Python subprocess imports the very
+    ``aiologic`` these tests import (the installed one under ``make test``).
+    """
+    import aiologic
+
+    env = dict(os.environ if environ is None else environ)
+    parent = os.path.dirname(
+        os.path.dirname(os.path.abspath(aiologic.__file__))
+    )
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = parent + (os.pathsep + path if path else "")
+    return env
+
+
 def wait_until(predicate, timeout=DEFAULT_TIMEOUT, message=None):
     """Poll ``predicate`` until it returns true; fail the test on timeout."""
     deadline = time.monotonic() + timeout
@@ -180,6 +215,15 @@ def wait_until(predicate, timeout=DEFAULT_TIMEOUT, message=None):
     if message is None:
         message = f"condition {predicate!r} not reached"
     pytest.fail(f"{message} (waited {timeout}s)", pytrace=True)
+
+
+def wait_waiting(obj, count, timeout=DEFAULT_TIMEOUT):
+    """Wait until ``obj.waiting == count``; fail the test on timeout."""
+    wait_until(
+        lambda: obj.waiting == count,
+        timeout,
+        message=lambda: f"expected waiting == {count}: {obj!r}",
+    )
 
 
 def _import_eventlet():
@@ -318,7 +362,9 @@ class Holder:
         return self.task.done()
 
     def __repr__(self):
-        return f"<Holder {self._name!r} of {self._prim!r} in {self._world.lib}>"
+        return (
+            f"<Holder {self._name!r} of {self._prim!r} in {self._world.lib}>"
+        )
 
 
 class Gate:
@@ -544,7 +590,7 @@ class World:
         self.thread_ident = threading.get_ident()
         try:
             target()
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
+        except BaseException as exc:  # noqa: BLE001
             if not self._ready.is_set():
                 self._startup_error = exc
             self._crash = exc
@@ -631,7 +677,7 @@ class World:
                 result = _drive_portable(fn(*args))
             else:
                 result = fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
+        except BaseException as exc:  # noqa: BLE001
             task._set(False, exc)
         else:
             task._set(True, result)
@@ -811,7 +857,7 @@ class World:
             except self.cancelled_exc as exc:
                 task._set(False, exc)
                 raise  # absorbed by our scope (or by the world's on stop)
-            except BaseException as exc:  # noqa: BLE001 - reported
+            except BaseException as exc:  # noqa: BLE001
                 task._set(False, exc)
             else:
                 task._set(True, result)
@@ -928,7 +974,7 @@ class World:
         if task._cancel_requested:
             gthread.kill()
 
-    # dispatch ------------------------------------------------------------------
+    # dispatch -----------------------------------------------------------
 
     def _start_task(self, task, fn, args):
         if self.lib == "asyncio":
@@ -955,7 +1001,7 @@ class World:
         with self._tasks_lock:
             return [task for task in self._tasks if not task.done()]
 
-    # sleeping and gates ----------------------------------------------------------
+    # sleeping and gates -------------------------------------------------
 
     def _green_sleep(self, seconds):
         if self.lib == "threading":
@@ -1072,7 +1118,7 @@ class YieldCounter:
             self.yields += 1
             try:
                 value = yield yielded
-            except BaseException:  # noqa: BLE001 - forwarded to the awaitable
+            except BaseException:  # noqa: BLE001
                 send, value = iterator.throw, sys.exc_info()[1]
             else:
                 send = iterator.send

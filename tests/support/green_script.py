@@ -68,11 +68,12 @@ allocate_lock = original("_thread", "allocate_lock")
 real_sleep = original("time", "sleep")
 monotonic = original("time", "monotonic")
 
-import asyncio  # noqa: E402 - after monkey-patching, like an application
+import asyncio
 
-import aiologic  # noqa: E402
+import aiologic
 
 ITERATIONS = 30
+EXPECTED = ("thread-0", "thread-1", "loop")
 DEADLINE = 30.0
 
 
@@ -117,7 +118,7 @@ def run_thread(fn, results, key):
     def main():
         try:
             results[key] = ("ok", fn())
-        except BaseException:  # noqa: BLE001 - reported as JSON
+        except BaseException:  # noqa: BLE001
             results[key] = ("error", traceback.format_exc())
 
     start_thread(main, ())
@@ -161,7 +162,9 @@ def contend(make, capacity):
         return name
 
     async def async_main():
-        return await asyncio.gather(async_worker("loop-a"), async_worker("loop-b"))
+        return await asyncio.gather(
+            async_worker("loop-a"), async_worker("loop-b")
+        )
 
     def loop_thread():
         loop = asyncio.new_event_loop()
@@ -179,9 +182,9 @@ def contend(make, capacity):
         green_poll(lambda: len(results) == 3)
     except TimeoutError:
         raise TimeoutError(
-            f"unfinished: {sorted({'thread-0', 'thread-1', 'loop'} - set(results))}"
+            f"unfinished: {sorted(set(EXPECTED) - set(results))}"
             f" entries={occupancy.entries} prim={prim!r}"
-            f" owner={getattr(prim, 'owner', None)}"
+            f" owner={getattr(prim, 'owner', None)} results={results}"
         ) from None
     errors = [value for status, value in results.values() if status != "ok"]
     return {
@@ -231,7 +234,9 @@ def timeouts(make):
     assert prim.green_acquire()
 
     def thread_waiter():
-        return prim.green_acquire(timeout=DEADLINE) and (prim.green_release() or True)
+        return prim.green_acquire(timeout=DEADLINE) and (
+            prim.green_release() or True
+        )
 
     run_thread(thread_waiter, results, "thread_waiter")
     green_poll(lambda: prim.waiting == 1)
@@ -282,7 +287,7 @@ def main():
         try:
             entry["contend"] = contend(make, capacity)
             entry["timeouts"] = timeouts(make_single)
-        except BaseException:  # noqa: BLE001 - reported as JSON
+        except BaseException:  # noqa: BLE001
             entry["error"] = traceback.format_exc()
         report["kinds"][name] = entry
     sys.stdout.write(json.dumps(report) + "\n")
