@@ -61,7 +61,9 @@ def pytest_configure(config):
         import aiologic
 
         location = pathlib.Path(aiologic.__file__).resolve()
-        if _CHECKOUT in location.parents:
+        # the venvs of `make test` may live inside the checkout: only the
+        # checkout's own package directory is the source tree
+        if location.parent == _CHECKOUT / "aiologic":
             raise pytest.UsageError(
                 "AIOLOGIC_TEST_INSTALLED=1 but aiologic is imported from the"
                 f" source checkout: {location}"
