@@ -194,8 +194,11 @@ def subprocess_env(environ=None):
     parent = os.path.dirname(
         os.path.dirname(os.path.abspath(aiologic.__file__))
     )
-    path = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = parent + (os.pathsep + path if path else "")
+    # an installed package is on the default path already; putting
+    # site-packages first would also shadow PyPy's own greenlet module
+    if parent not in map(os.path.abspath, sys.path):
+        path = env.get("PYTHONPATH")
+        env["PYTHONPATH"] = parent + (os.pathsep + path if path else "")
     return env
 
 
