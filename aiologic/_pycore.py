@@ -2,20 +2,28 @@
 
 """The pure-Python core: the hot state machines under every primitive.
 
-Why this is safe without a lock, with the GIL, without it (CPython 3.13t)
-and on PyPy: every shared mutation is one call of a container method that
-those runtimes execute atomically (``list.append``, ``list.pop``,
-``deque.append``, ``deque.popleft``, ``deque.remove``), and the waiter
-events resolve "woken or cancelled" with one such call too.
+Why this is safe with the GIL, without it (CPython 3.13t) and on PyPy:
+every shared mutation is one call of a container method that those
+runtimes execute atomically (``list.append``, ``list.pop``,
+``deque.append``, ``deque.popleft``, ``deque.remove``), or, off the fast
+paths, a few statements under a short thread lock that is never held
+while waiting; the waiter events resolve "woken or cancelled" with one
+such call too.
 
 Permits and waiters live in two containers, so a release and a new waiter
 can pass each other: the releaser finds no waiter, the waiter found no
 permit. Both sides therefore *settle* after their own change: whoever
 changes state last sees both the permit and the waiter and completes the
 hand-off. A permit is only ever handed to the first live waiter (FIFO);
-a waiter that was cancelled makes its ``set()`` fail, so the permit moves
-on to the next one. Permits sit in the list as chunks (ints >= 1), so a
-large value costs one slot, and a fast acquire is one ``pop()``.
+a waiter that was cancelled makes the claim of its event fail, so the
+permit moves on to the next one. The new ``owner`` is recorded between
+the claim and the wake-up of the waiter.
+
+Free permits are single list items, so a fast acquire is one ``pop()``
+that takes exactly one permit and never hides the others. Beyond a batch,
+free permits wait in a reserve (an int), so a large value costs no
+memory; the reserve changes only under a short thread lock, which a
+taker that finds no single item takes too before it gives up.
 
 The compiled core (``_aiologic_core``) implements the same names with the
 same contract; ``aiologic._impl`` picks one of the two at import.
@@ -24,9 +32,14 @@ same contract; ``aiologic._impl`` picks one of the two at import.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Tuple
+from typing import Any, Final, Tuple
+
+from .lowlevel._thread_locks import create_thread_lock
 
 __all__ = ("EventCore", "PermitCounter", "WaitQueue")
+
+#: Free permits kept as single list items; more wait in the reserve.
+_BATCH: Final = 64
 
 #: A queued waiter: the low-level event to set and the token that the
 #: waiter is given with the permit (its task ident for ownable locks).
@@ -55,25 +68,32 @@ class PermitCounter:
     it so that the owner is known before the woken waiter runs.
     """
 
-    __slots__ = ("_permits", "_single", "owner", "waiters")
+    __slots__ = (
+        "_lock",
+        "_permits",
+        "_reserve",
+        "_single",
+        "owner",
+        "waiters",
+    )
 
     def __init__(self, value: int, single: bool = False) -> None:
-        # single: keep one permit per slot, so that ``value`` is exact even
-        # while a chunk is being split (bounded semaphores compare it)
+        # single: every permit in the list, so that ``value`` is exact
+        # (bounded semaphores compare it); else beyond a batch, permits
+        # wait in the reserve
         self._single = single
-        if value <= 0:
-            self._permits: list[int] = []
-        elif single:
-            self._permits = [1] * value
-        else:
-            self._permits = [value]
+        value = max(value, 0)
+        free = value if single else min(value, _BATCH)
+        self._permits = [1] * free
+        self._reserve = value - free
+        self._lock = create_thread_lock()
         self.waiters = WaitQueue()
         self.owner: Any = None
 
     @property
     def value(self) -> int:
         """The permits available right now."""
-        return sum(self._permits.copy())
+        return len(self._permits) + self._reserve
 
     @property
     def waiting(self) -> int:
@@ -82,7 +102,7 @@ class PermitCounter:
 
     def available(self) -> bool:
         """Whether a permit is free right now."""
-        return bool(self._permits)
+        return bool(self._permits) or bool(self._reserve)
 
     def try_acquire(self, token: Any = None) -> bool:
         """Take one permit if one is free and nobody waits for it.
@@ -91,23 +111,23 @@ class PermitCounter:
         """
         if self.waiters:
             return False
-        permits = self._permits
         try:
-            chunk = permits.pop()
+            self._permits.pop()
         except IndexError:
-            return False
-        self.owner = token
-        if chunk > 1:
-            permits.append(chunk - 1)
+            if not self._take_reserved():
+                return False
+            self.owner = token
             if self.waiters:
-                # a waiter queued while the rest was out of the list
+                # a waiter queued while the batch was out of sight
                 self._settle()
+            return True
+        self.owner = token
         return True
 
     def add_waiter(self, entry: Entry) -> None:
         """Queue *entry*, then hand it a permit if one became free."""
         self.waiters.append(entry)
-        if self._permits:
+        if self._permits or self._reserve:
             self._settle()
 
     def remove_waiter(self, entry: Entry) -> bool:
@@ -127,8 +147,12 @@ class PermitCounter:
                 event, token = waiters.popleft()
             except IndexError:
                 break
-            self.owner = token
-            if event.set():
+            if event._claim():
+                # named once the waiter can no longer give up (a waiter
+                # that timed out must never see itself as the owner), and
+                # before it can run
+                self.owner = token
+                event._publish()
                 count -= 1
         if count:
             self.owner = None
@@ -136,11 +160,30 @@ class PermitCounter:
             if waiters:
                 self._settle()
 
+    def _take_reserved(self) -> bool:
+        # No single permit left: take one from the reserve and turn a
+        # batch of it into singles. Under the lock, so that a taker that
+        # finds no single while a batch is on its way waits for it rather
+        # than failing; the singles come first, so the permits never look
+        # fewer than they are.
+        with self._lock:
+            try:
+                self._permits.pop()
+            except IndexError:
+                reserve = self._reserve
+                if not reserve:
+                    return False
+                batch = min(reserve, _BATCH)
+                self._permits.extend([1] * (batch - 1))
+                self._reserve = reserve - batch
+        return True
+
     def _put_back(self, count: int) -> None:
-        if self._single:
+        if self._single or count < _BATCH:
             self._permits.extend([1] * count)
         else:
-            self._permits.append(count)
+            with self._lock:
+                self._reserve += count
 
     def _settle(self) -> None:
         # Hand free permits to live waiters until one of the two runs out.
@@ -148,20 +191,21 @@ class PermitCounter:
         waiters = self.waiters
         while waiters:
             try:
-                chunk = permits.pop()
+                permits.pop()
             except IndexError:
-                return
-            while chunk:
+                if not self._take_reserved():
+                    return
+            while True:
                 try:
                     event, token = waiters.popleft()
                 except IndexError:
+                    self.owner = None
+                    permits.append(1)
                     break
-                self.owner = token
-                if event.set():
-                    chunk -= 1
-            if chunk:
-                self.owner = None
-                self._put_back(chunk)
+                if event._claim():
+                    self.owner = token  # as in release()
+                    event._publish()
+                    break
 
 
 class EventCore:

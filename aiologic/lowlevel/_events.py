@@ -117,6 +117,28 @@ class _BaseEvent:
 
         return False
 
+    def _claim(self) -> bool:
+        # The first half of `set()`: resolve the event as set, but do not
+        # record it or wake the waiter yet. From here on the waiter can no
+        # longer give up, so the caller may publish what it hands over
+        # (the new owner of a lock) before `_publish()` lets it run.
+        flag = self._flag
+
+        if flag:
+            try:
+                flag.pop()
+            except IndexError:
+                return False
+
+            return True
+
+        return False
+
+    def _publish(self) -> None:
+        # the second half of `set()`, after a successful `_claim()`
+        self._state = _SET
+        self._wake()
+
     def cancel(self) -> bool:
         """Cancel the pending event (a waiter then gets ``False``).
 

@@ -47,12 +47,21 @@ class GreenEvent(_BaseGreenEvent):
         self._waiting = False
 
     def _wake(self) -> None:
-        if _get_ident() == self._thread:
-            self._hub.loop.run_callback(self._resume)
-        else:
-            # one callback list for the whole hub keeps wake-ups from other
-            # threads in FIFO order (separate watchers fire in any order)
-            self._hub.loop.run_callback_threadsafe(self._resume)
+        loop = self._hub.loop
+
+        if loop is None:  # the hub was destroyed: nobody is left to wake
+            return
+
+        try:
+            if _get_ident() == self._thread:
+                loop.run_callback(self._resume)
+            else:
+                # one callback list for the whole hub keeps wake-ups from
+                # other threads in FIFO order (separate watchers fire in
+                # any order)
+                loop.run_callback_threadsafe(self._resume)
+        except ValueError:  # the loop was destroyed meanwhile
+            pass
 
     def _resume(self) -> None:
         if self._waiting:

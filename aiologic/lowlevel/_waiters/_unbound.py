@@ -71,6 +71,23 @@ class AsyncEvent(_BaseAsyncEvent):
 
         return False
 
+    def _claim(self) -> bool:
+        if super()._claim():
+            return True
+
+        self._settle()
+
+        if self._state == _DELEGATED:
+            return self._inner._claim()
+
+        return False
+
+    def _publish(self) -> None:
+        if self._state == _DELEGATED:
+            self._inner._publish()
+        else:
+            super()._publish()
+
     def cancel(self) -> bool:
         if super().cancel():
             return True
