@@ -179,7 +179,9 @@ class PermitCounter:
         return True
 
     def _put_back(self, count: int) -> None:
-        if self._single or count < _BATCH:
+        if count == 1:
+            self._permits.append(1)
+        elif self._single or count < _BATCH:
             self._permits.extend([1] * count)
         else:
             with self._lock:
