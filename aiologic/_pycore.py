@@ -141,24 +141,29 @@ class PermitCounter:
         released permit is never seen free (no barging, ``owner`` names
         the next holder before it runs).
         """
+        while count and self._hand_over():
+            count -= 1
+        if count:
+            self.owner = None
+            self._put_back(count)
+            if self.waiters:
+                self._settle()
+
+    def _hand_over(self) -> bool:
+        # Give one permit to the first live waiter; False if none is left.
         waiters = self.waiters
-        while count and waiters:
+        while True:
             try:
                 event, token = waiters.popleft()
             except IndexError:
-                break
+                return False
             if event._claim():
                 # named once the waiter can no longer give up (a waiter
                 # that timed out must never see itself as the owner), and
                 # before it can run
                 self.owner = token
                 event._publish()
-                count -= 1
-        if count:
-            self.owner = None
-            self._put_back(count)
-            if waiters:
-                self._settle()
+                return True
 
     def _take_reserved(self) -> bool:
         # No single permit left: take one from the reserve and turn a
@@ -197,17 +202,9 @@ class PermitCounter:
             except IndexError:
                 if not self._take_reserved():
                     return
-            while True:
-                try:
-                    event, token = waiters.popleft()
-                except IndexError:
-                    self.owner = None
-                    permits.append(1)
-                    break
-                if event._claim():
-                    self.owner = token  # as in release()
-                    event._publish()
-                    break
+            if not self._hand_over():
+                self.owner = None
+                permits.append(1)
 
 
 class EventCore:
