@@ -2,25 +2,26 @@
 
 """Build logic; all metadata lives in pyproject.toml.
 
-The compiled core (Cython, in ``_aiologic_core/``) is optional and is
-chosen by environment variables (a non-empty value means "set"):
+The compiled core (Cython, in ``_aiologic_core/``) becomes the extension
+module ``aiologic._aiologic_core``. It is chosen by environment variables
+(a non-empty value means "set"):
 
 - ``AIOLOGIC_NO_EXTENSIONS``, or an interpreter other than CPython:
   pure-Python install;
 - ``AIOLOGIC_REQUIRE_EXTENSIONS`` or ``CIBUILDWHEEL=1``: the compiled core
   must be built, or the build fails;
-- otherwise the compiled core is built when possible, and the install falls
-  back to pure Python, saying so.
-
-This source tree has no compiled core yet, so every install is pure Python.
+- otherwise the compiled core is built when Cython and a C compiler are
+  there, and the install falls back to pure Python, saying so.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 
-from setuptools import setup
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 NO_EXTENSIONS = (
     bool(os.environ.get("AIOLOGIC_NO_EXTENSIONS"))
@@ -30,31 +31,73 @@ REQUIRE_EXTENSIONS = (
     bool(os.environ.get("AIOLOGIC_REQUIRE_EXTENSIONS"))
     or os.environ.get("CIBUILDWHEEL") == "1"
 )
+CORE_DIR = "_aiologic_core"
+
+
+def banner(reason: str) -> None:
+    """Say loudly that this install is pure Python, and why."""
+    line = "*" * 72
+    print(
+        f"{line}\naiologic: pure-Python install ({reason}).\n"
+        "Everything works; the compiled core is several times faster.\n"
+        f"{line}",
+        file=sys.stderr,
+    )
+
+
+class OptionalBuildExt(build_ext):
+    """Build the core; if that fails and it is optional, go pure."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # noqa: BLE001 - any compiler failure
+            if REQUIRE_EXTENSIONS:
+                raise
+            banner(f"building the compiled core failed: {exc}")
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:  # noqa: BLE001 - any compiler failure
+            if REQUIRE_EXTENSIONS:
+                raise
+            banner(f"building {ext.name} failed: {exc}")
 
 
 def ext_modules() -> list:
     """Return the extension modules to build (none, in a pure install)."""
     if NO_EXTENSIONS:
-        print(
-            "aiologic: pure-Python install (AIOLOGIC_NO_EXTENSIONS is set"
-            " or the interpreter is not CPython)",
-            file=sys.stderr,
+        banner(
+            "AIOLOGIC_NO_EXTENSIONS is set or the interpreter is not CPython"
         )
         return []
-    # The compiled core is declared here once _aiologic_core/ exists:
-    # cythonize() its sources into Extension(..., optional=not
-    # REQUIRE_EXTENSIONS), and print a pure-Python banner if it fails.
-    if REQUIRE_EXTENSIONS:
-        sys.exit(
-            "aiologic: AIOLOGIC_REQUIRE_EXTENSIONS is set, but this source"
-            " tree has no compiled core to build"
-        )
-    print(
-        "aiologic: pure-Python install (this source tree has no compiled"
-        " core)",
-        file=sys.stderr,
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        if REQUIRE_EXTENSIONS:
+            sys.exit(
+                "aiologic: AIOLOGIC_REQUIRE_EXTENSIONS is set, but Cython is"
+                " not installed"
+            )
+        banner("Cython is not installed")
+        return []
+
+    macros = []
+    if sysconfig.get_config_var("Py_GIL_DISABLED") and os.name == "nt":
+        # free-threaded Windows builds do not define it in pyconfig.h
+        macros.append(("Py_GIL_DISABLED", "1"))
+    core = Extension(
+        "aiologic._aiologic_core",
+        [os.path.join(CORE_DIR, "_aiologic_core.pyx")],
+        include_dirs=[CORE_DIR],
+        define_macros=macros,
     )
-    return []
+    return cythonize(
+        [core],
+        include_path=[CORE_DIR],
+        compiler_directives={"language_level": 3},
+    )
 
 
-setup(ext_modules=ext_modules())
+setup(ext_modules=ext_modules(), cmdclass={"build_ext": OptionalBuildExt})

@@ -69,22 +69,22 @@ def _green_wait_phase(phase: _Phase, timeout: float | None) -> bool:
     # barrier if the phase was still filling when the wait gave up.
     core = phase.core
     event = create_green_event()
-    core.add_waiter(event)
+    handle = core.add_waiter(event)
     try:
         success = event.wait(timeout)
     except BaseException:
         if not event.is_set():
-            core.remove_waiter(event)
+            core.remove_waiter(handle)
         raise
     if not success:
-        core.remove_waiter(event)
+        core.remove_waiter(handle)
     return success  # type: ignore[no-any-return]
 
 
 async def _async_wait_phase(phase: _Phase, timeout: float | None) -> bool:
     core = phase.core
     event = create_async_event()
-    core.add_waiter(event)
+    handle = core.add_waiter(event)
     try:
         if timeout is None:
             success = await event
@@ -92,10 +92,10 @@ async def _async_wait_phase(phase: _Phase, timeout: float | None) -> bool:
             success = await event.with_(timeout)
     except BaseException:
         if not event.is_set():
-            core.remove_waiter(event)
+            core.remove_waiter(handle)
         raise
     if not success:
-        core.remove_waiter(event)
+        core.remove_waiter(handle)
     return success  # type: ignore[no-any-return]
 
 
@@ -148,7 +148,7 @@ class Latch:
         elif phase.passed:
             state = "draining"
         else:
-            state = f"filling, waiting={len(phase.core.waiters)}"
+            state = f"filling, waiting={phase.core.waiting}"
         return f"<{name}({args}) at {id(self):#x} [{state}]>"
 
     def __bool__(self) -> bool:
@@ -271,7 +271,7 @@ class Latch:
     @property
     def waiting(self) -> int:
         """The number of tasks waiting for the latch to fill."""
-        return len(self._phase.core.waiters)
+        return self._phase.core.waiting
 
 
 class Barrier:
@@ -319,7 +319,7 @@ class Barrier:
         if self._broken:
             state = "broken"
         else:
-            state = f"filling, waiting={len(self._phase.core.waiters)}"
+            state = f"filling, waiting={self._phase.core.waiting}"
         return f"<{name}({self._repr_args()}) at {id(self):#x} [{state}]>"
 
     def __enter__(self) -> int:
@@ -460,7 +460,7 @@ class Barrier:
     @property
     def waiting(self) -> int:
         """The number of tasks waiting in the current group."""
-        return len(self._phase.core.waiters)
+        return self._phase.core.waiting
 
 
 class RBarrier(Barrier):

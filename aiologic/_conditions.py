@@ -86,7 +86,15 @@ def _lock_repr(lock: object) -> str:
 class _Waiter:
     """A parked waiter: its event, its claim and what notify gives it."""
 
-    __slots__ = ("_claim", "error", "event", "predicate", "time", "token")
+    __slots__ = (
+        "_claim",
+        "entry",
+        "error",
+        "event",
+        "predicate",
+        "time",
+        "token",
+    )
 
     def __init__(
         self, event: Any, token: Any, time: Any, predicate: Any
@@ -96,6 +104,7 @@ class _Waiter:
         self.time = time
         self.predicate = predicate  # delegated to notifiers, or None
         self.error: BaseException | None = None  # raised by the predicate
+        self.entry: Any = None  # its handle in the lock's queue, once there
         self._claim = [True]
 
     def claim(self) -> bool:
@@ -760,8 +769,7 @@ class _MixedBase(_BaseCondition[_T_co, _S_co]):
         if not core.try_acquire(token):
             # shielded: an interruption is deferred until the lock is ours
             event = create_green_event(shield=True)
-            entry = (event, token)
-            core.add_waiter(entry)
+            entry = core.add_waiter(event, token)
             try:
                 event.wait()
             except BaseException:
@@ -777,8 +785,7 @@ class _MixedBase(_BaseCondition[_T_co, _S_co]):
         if not core.try_acquire(token):
             # shielded: cancellation is deferred until the lock is ours
             event = create_async_event(shield=True)
-            entry = (event, token)
-            core.add_waiter(entry)
+            entry = core.add_waiter(event, token)
             try:
                 await event
             except BaseException:
@@ -794,11 +801,13 @@ class _MixedBase(_BaseCondition[_T_co, _S_co]):
 
     def _wake(self, waiter: _Waiter) -> None:
         # re-park in the lock's queue: woken when the lock is handed over
-        self._lock._core.add_waiter((waiter.event, waiter.token))
+        waiter.entry = self._lock._core.add_waiter(waiter.event, waiter.token)
 
     def _drop_entry(self, waiter: _Waiter) -> None:
         # its event was cancelled: the lock would skip it anyway
-        self._lock._core.remove_waiter((waiter.event, waiter.token))
+        entry = waiter.entry
+        if entry is not None:
+            self._lock._core.remove_waiter(entry)
 
 
 class _RMixedCondition(_MixedBase[_T_co, _S_co]):

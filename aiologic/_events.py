@@ -34,15 +34,15 @@ def _green_wait(core: Any, timeout: float | None) -> bool:
         green_checkpoint()
         return True
     event = create_green_event()
-    core.add_waiter(event)
+    handle = core.add_waiter(event)
     try:
         success = event.wait(timeout)
     except BaseException:
         if not event.is_set():
-            core.remove_waiter(event)
+            core.remove_waiter(handle)
         raise
     if not success:
-        core.remove_waiter(event)
+        core.remove_waiter(handle)
     return success  # type: ignore[no-any-return]
 
 
@@ -52,7 +52,7 @@ async def _async_wait(core: Any, timeout: float | None) -> bool:
         await async_checkpoint()
         return True
     event = create_async_event()
-    core.add_waiter(event)
+    handle = core.add_waiter(event)
     try:
         if timeout is None:
             success = await event
@@ -60,10 +60,10 @@ async def _async_wait(core: Any, timeout: float | None) -> bool:
             success = await event.with_(timeout)
     except BaseException:
         if not event.is_set():
-            core.remove_waiter(event)
+            core.remove_waiter(handle)
         raise
     if not success:
-        core.remove_waiter(event)
+        core.remove_waiter(handle)
     return success  # type: ignore[no-any-return]
 
 
@@ -98,7 +98,7 @@ class Event:
         if core.is_set():
             state = "set"
         else:
-            state = f"unset, waiting={len(core.waiters)}"
+            state = f"unset, waiting={core.waiting}"
         return f"<{name}() at {id(self):#x} [{state}]>"
 
     def __bool__(self) -> bool:
@@ -143,7 +143,7 @@ class Event:
     @property
     def waiting(self) -> int:
         """The number of tasks waiting for the event."""
-        return len(self._core.waiters)
+        return self._core.waiting
 
 
 class REvent(Event):
@@ -219,7 +219,7 @@ class CountdownEvent:
         args = ", ".join(map(repr, self.__getnewargs__()))
         value = self._value
         if value:
-            state = f"value={value}, waiting={len(self._core.waiters)}"
+            state = f"value={value}, waiting={self._core.waiting}"
         else:
             state = "value=0"
         return f"<{name}({args}) at {id(self):#x} [{state}]>"
@@ -309,4 +309,4 @@ class CountdownEvent:
     @property
     def waiting(self) -> int:
         """The number of tasks waiting for the value to reach zero."""
-        return len(self._core.waiters)
+        return self._core.waiting

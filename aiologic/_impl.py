@@ -2,27 +2,44 @@
 
 """Picks the core once, at import, for the whole process.
 
-The pure-Python core is the reference; a compiled twin with the same
-names will be preferred on CPython when it is built. Set
-``AIOLOGIC_NO_EXTENSIONS`` to force the pure core, or
-``AIOLOGIC_REQUIRE_EXTENSIONS`` to make a missing compiled core an error.
+The compiled core (``aiologic._aiologic_core``, built from
+``_aiologic_core/``) is used on CPython when it is installed; the
+pure-Python core (``aiologic._pycore``) is its twin, used on other
+interpreters, when the compiled core is missing, or when
+``AIOLOGIC_NO_EXTENSIONS`` is set. With ``AIOLOGIC_REQUIRE_EXTENSIONS``
+set, a compiled core that cannot be loaded is an error instead.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-
-from ._pycore import EventCore, PermitCounter, WaitQueue
+from typing import TYPE_CHECKING
 
 __all__ = ("IMPLEMENTATION", "EventCore", "PermitCounter", "WaitQueue")
 
-if os.environ.get("AIOLOGIC_REQUIRE_EXTENSIONS") and (
-    sys.implementation.name == "cpython"
-    and not os.environ.get("AIOLOGIC_NO_EXTENSIONS")
-):
-    # no compiled core is shipped yet: asking for one must not pass quietly
-    msg = "the compiled core of aiologic is not available in this build"
-    raise ImportError(msg)
+_NO_EXTENSIONS = (
+    bool(os.environ.get("AIOLOGIC_NO_EXTENSIONS"))
+    # the compiled core speaks CPython's C API only
+    or sys.implementation.name != "cpython"
+)
 
-IMPLEMENTATION = "python"
+if TYPE_CHECKING:
+    from ._pycore import EventCore, PermitCounter, WaitQueue
+
+    IMPLEMENTATION: str
+elif _NO_EXTENSIONS:
+    from ._pycore import EventCore, PermitCounter, WaitQueue
+
+    IMPLEMENTATION = "python"
+else:
+    try:
+        from ._aiologic_core import EventCore, PermitCounter, WaitQueue
+    except ImportError:
+        if os.environ.get("AIOLOGIC_REQUIRE_EXTENSIONS"):
+            raise
+        from ._pycore import EventCore, PermitCounter, WaitQueue
+
+        IMPLEMENTATION = "python"
+    else:
+        IMPLEMENTATION = "cython"

