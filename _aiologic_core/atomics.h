@@ -13,6 +13,11 @@
  *
  * GCC and Clang provide the __atomic builtins; MSVC provides the
  * _Interlocked intrinsics (full barriers).
+ *
+ * With the GIL, the core's C code runs only while holding it and never
+ * releases it in the middle of an operation, and taking or dropping the
+ * GIL is a full barrier: plain loads and stores are atomic there, and
+ * cost nothing.
  */
 
 #ifndef AIOLOGIC_ATOMICS_H
@@ -20,7 +25,55 @@
 
 #include <Python.h>
 
-#if defined(_MSC_VER) && !defined(__clang__)
+#if defined(_MSC_VER)
+#define AIOLOGIC_INLINE __inline
+#else
+#define AIOLOGIC_INLINE inline
+#endif
+
+#if !defined(Py_GIL_DISABLED)
+
+static AIOLOGIC_INLINE Py_ssize_t
+aiologic_load(Py_ssize_t *ptr)
+{
+    return *ptr;
+}
+
+static AIOLOGIC_INLINE void
+aiologic_store(Py_ssize_t *ptr, Py_ssize_t value)
+{
+    *ptr = value;
+}
+
+static AIOLOGIC_INLINE Py_ssize_t
+aiologic_exchange(Py_ssize_t *ptr, Py_ssize_t value)
+{
+    Py_ssize_t old = *ptr;
+    *ptr = value;
+    return old;
+}
+
+static AIOLOGIC_INLINE Py_ssize_t
+aiologic_fetch_add(Py_ssize_t *ptr, Py_ssize_t value)
+{
+    Py_ssize_t old = *ptr;
+    *ptr = old + value;
+    return old;
+}
+
+static AIOLOGIC_INLINE int
+aiologic_compare_exchange(Py_ssize_t *ptr, Py_ssize_t *expected,
+                          Py_ssize_t desired)
+{
+    if (*ptr == *expected) {
+        *ptr = desired;
+        return 1;
+    }
+    *expected = *ptr;
+    return 0;
+}
+
+#elif defined(_MSC_VER) && !defined(__clang__)
 
 #include <intrin.h>
 
@@ -32,14 +85,14 @@ typedef __int64 aiologic_interlocked_t;
 typedef long aiologic_interlocked_t;
 #endif
 
-static __inline Py_ssize_t
+static AIOLOGIC_INLINE Py_ssize_t
 aiologic_load(Py_ssize_t *ptr)
 {
     return (Py_ssize_t)AIOLOGIC_INTERLOCKED(_InterlockedOr)(
         (volatile aiologic_interlocked_t *)ptr, 0);
 }
 
-static __inline void
+static AIOLOGIC_INLINE void
 aiologic_store(Py_ssize_t *ptr, Py_ssize_t value)
 {
     (void)AIOLOGIC_INTERLOCKED(_InterlockedExchange)(
@@ -47,7 +100,7 @@ aiologic_store(Py_ssize_t *ptr, Py_ssize_t value)
         (aiologic_interlocked_t)value);
 }
 
-static __inline Py_ssize_t
+static AIOLOGIC_INLINE Py_ssize_t
 aiologic_exchange(Py_ssize_t *ptr, Py_ssize_t value)
 {
     return (Py_ssize_t)AIOLOGIC_INTERLOCKED(_InterlockedExchange)(
@@ -55,7 +108,7 @@ aiologic_exchange(Py_ssize_t *ptr, Py_ssize_t value)
         (aiologic_interlocked_t)value);
 }
 
-static __inline Py_ssize_t
+static AIOLOGIC_INLINE Py_ssize_t
 aiologic_fetch_add(Py_ssize_t *ptr, Py_ssize_t value)
 {
     return (Py_ssize_t)AIOLOGIC_INTERLOCKED(_InterlockedExchangeAdd)(
@@ -64,7 +117,7 @@ aiologic_fetch_add(Py_ssize_t *ptr, Py_ssize_t value)
 }
 
 /* On failure, *expected receives the current value. */
-static __inline int
+static AIOLOGIC_INLINE int
 aiologic_compare_exchange(Py_ssize_t *ptr, Py_ssize_t *expected,
                           Py_ssize_t desired)
 {
@@ -82,32 +135,32 @@ aiologic_compare_exchange(Py_ssize_t *ptr, Py_ssize_t *expected,
 
 #elif defined(__GNUC__) || defined(__clang__)
 
-static inline Py_ssize_t
+static AIOLOGIC_INLINE Py_ssize_t
 aiologic_load(Py_ssize_t *ptr)
 {
     return __atomic_load_n(ptr, __ATOMIC_SEQ_CST);
 }
 
-static inline void
+static AIOLOGIC_INLINE void
 aiologic_store(Py_ssize_t *ptr, Py_ssize_t value)
 {
     __atomic_store_n(ptr, value, __ATOMIC_SEQ_CST);
 }
 
-static inline Py_ssize_t
+static AIOLOGIC_INLINE Py_ssize_t
 aiologic_exchange(Py_ssize_t *ptr, Py_ssize_t value)
 {
     return __atomic_exchange_n(ptr, value, __ATOMIC_SEQ_CST);
 }
 
-static inline Py_ssize_t
+static AIOLOGIC_INLINE Py_ssize_t
 aiologic_fetch_add(Py_ssize_t *ptr, Py_ssize_t value)
 {
     return __atomic_fetch_add(ptr, value, __ATOMIC_SEQ_CST);
 }
 
 /* On failure, *expected receives the current value. */
-static inline int
+static AIOLOGIC_INLINE int
 aiologic_compare_exchange(Py_ssize_t *ptr, Py_ssize_t *expected,
                           Py_ssize_t desired)
 {

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import collections.abc
 from itertools import count as _count
-from threading import get_ident
 from typing import Any, Callable, Generator, Generic, TypeVar
 
 from ._impl import WaitQueue
@@ -848,21 +847,10 @@ class _RMixedCondition(_MixedBase[_T_co, _S_co]):
             raise RuntimeError(msg)
 
     def _release_save(self, token: Any) -> Any:
-        lock = self._lock
-        if isinstance(lock, RLock):
-            depth = lock._count
-            lock._count = 0
-        else:
-            depth = 1
-        lock._owner_thread = None
-        lock._core.release(1)
-        return depth
+        return self._lock._release_save()
 
     def _took_over(self, token: Any, saved: Any) -> None:
-        lock = self._lock
-        if isinstance(lock, RLock):
-            lock._count = saved
-        lock._owner_thread = get_ident()
+        self._lock._took_over(saved)
 
 
 class _MixedCondition(_MixedBase[_T_co, _S_co]):

@@ -14,32 +14,51 @@ from __future__ import annotations
 
 import os
 import sys
+from types import ModuleType
 from typing import TYPE_CHECKING
 
-__all__ = ("IMPLEMENTATION", "EventCore", "PermitCounter", "WaitQueue")
-
-_NO_EXTENSIONS = (
-    bool(os.environ.get("AIOLOGIC_NO_EXTENSIONS"))
-    # the compiled core speaks CPython's C API only
-    or sys.implementation.name != "cpython"
+__all__ = (
+    "IMPLEMENTATION",
+    "EventCore",
+    "LockCore",
+    "PermitCounter",
+    "RLockCore",
+    "WaitQueue",
 )
 
-if TYPE_CHECKING:
-    from ._pycore import EventCore, PermitCounter, WaitQueue
 
-    IMPLEMENTATION: str
-elif _NO_EXTENSIONS:
-    from ._pycore import EventCore, PermitCounter, WaitQueue
+def _select() -> tuple[ModuleType, str]:
+    if (
+        os.environ.get("AIOLOGIC_NO_EXTENSIONS")
+        # the compiled core speaks CPython's C API only
+        or sys.implementation.name != "cpython"
+    ):
+        from . import _pycore
 
-    IMPLEMENTATION = "python"
-else:
+        return _pycore, "python"
     try:
-        from ._aiologic_core import EventCore, PermitCounter, WaitQueue
+        from . import _aiologic_core
     except ImportError:
         if os.environ.get("AIOLOGIC_REQUIRE_EXTENSIONS"):
             raise
-        from ._pycore import EventCore, PermitCounter, WaitQueue
+        from . import _pycore
 
-        IMPLEMENTATION = "python"
-    else:
-        IMPLEMENTATION = "cython"
+        return _pycore, "python"
+    return _aiologic_core, "cython"
+
+
+if TYPE_CHECKING:
+    # type checkers read the typed Python twin
+    from ._pycore import (
+        EventCore,
+        LockCore,
+        PermitCounter,
+        RLockCore,
+        WaitQueue,
+    )
+
+    IMPLEMENTATION: str
+else:
+    _core, IMPLEMENTATION = _select()
+    # both twins export the same names
+    globals().update({name: getattr(_core, name) for name in __all__[1:]})

@@ -33,11 +33,23 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from typing import Any, Final, Tuple
+from typing import Any, Final, Generator, Tuple
 
-from .lowlevel._thread_locks import create_thread_lock
+from ._utils import check_depth, check_timeout
+from .lowlevel._checkpoints import async_checkpoint, green_checkpoint
+from .lowlevel._identity import (
+    current_async_task_ident,
+    current_green_task_ident,
+)
+from .lowlevel._thread_locks import _get_ident, create_thread_lock
 
-__all__ = ("EventCore", "PermitCounter", "WaitQueue")
+__all__ = (
+    "EventCore",
+    "LockCore",
+    "PermitCounter",
+    "RLockCore",
+    "WaitQueue",
+)
 
 #: Free permits kept as single list items; more wait in the reserve.
 _BATCH: Final = 64
@@ -273,3 +285,299 @@ class EventCore:
             except IndexError:
                 return
             event.set()
+
+
+class _Ready:
+    """An awaitable that completes at once with a value, never yielding."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return self._value
+        yield  # a generator that returns at once
+
+
+#: what ``__aexit__`` returns: its work is done by the time it returns
+_DONE: Final = _Ready(None)
+
+# what an attempt to take a lock in an async task found
+_TAKEN: Final = 0  # taken or re-entered, nothing left to do
+_TAKEN_YIELD: Final = 1  # taken or re-entered, a checkpoint may yield
+_BUSY: Final = 2  # held by another task: wait, or fail without blocking
+
+
+class LockCore:
+    """The hot paths of ``Lock``: taking a free lock and giving it back.
+
+    The owner is a task ident ``(library, id)`` kept by the permit
+    counter; ``_owner_thread`` is the OS thread of the owner, for the
+    mixed-deadlock check. Subclasses provide the slow paths:
+    ``_green_wait``/``_async_wait`` (queue and wait, or fail without
+    blocking). Reentrant subclasses (``RLockCore``) count the depth.
+    """
+
+    __slots__ = ("_core", "_count", "_owner_thread")
+
+    #: whether the owner may acquire again (counting the depth)
+    _reentrant = False
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        self = object.__new__(cls)
+        self._core = PermitCounter(1)
+        self._count = 0
+        self._owner_thread = None
+        return self
+
+    def __enter__(self) -> Any:
+        self._green_acquire(current_green_task_ident(), 1, True, None)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._release(current_green_task_ident(), 1)
+
+    def __aenter__(self) -> Any:
+        # `async with` awaits the result at once: a lock taken here needs
+        # no coroutine
+        found = self._async_take(1, True)
+        if found == _TAKEN:
+            return _Ready(self)
+        return self._async_enter_rest(found)
+
+    def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        self._release(current_async_task_ident(), 1)
+        return _DONE
+
+    async def async_acquire(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Acquire the lock in the current async task.
+
+        Returns True when acquired, False on timeout or, with
+        ``blocking=False``, when the lock is not free. Cancelled while
+        waiting: the task leaves the queue and the lock is not taken.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+        found = self._async_take(1, blocking)
+        if found == _TAKEN:
+            return True
+        return await self._async_acquire_rest(found, 1, blocking, timeout)
+
+    def green_acquire(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Acquire the lock in the current thread or greenlet.
+
+        Returns True when acquired, False on timeout or, with
+        ``blocking=False``, when the lock is not free.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+        task = current_green_task_ident()
+        return self._green_acquire(task, 1, blocking, timeout)
+
+    def async_release(self) -> None:
+        """Release the lock held by the current async task."""
+        self._release(current_async_task_ident(), 1)
+
+    def green_release(self) -> None:
+        """Release the lock held by the current thread or greenlet."""
+        self._release(current_green_task_ident(), 1)
+
+    def async_owned(self) -> bool:
+        """Whether the current async task holds the lock."""
+        return self._core.owner == current_async_task_ident()  # type: ignore
+
+    def green_owned(self) -> bool:
+        """Whether the current thread or greenlet holds the lock."""
+        return self._core.owner == current_green_task_ident()  # type: ignore
+
+    def locked(self) -> bool:
+        """Whether any task holds the lock (or is being handed it)."""
+        return not self._core.available()
+
+    @property
+    def owner(self) -> Any:
+        """The ``(library, id)`` of the holder, None when unlocked."""
+        return self._core.owner
+
+    @property
+    def waiting(self) -> int:
+        """The number of tasks waiting to acquire the lock."""
+        return self._core.waiting
+
+    # ``count`` is the depth the caller will hold (always 1 for Lock)
+
+    def _green_acquire(
+        self, task: Any, count: int, blocking: bool, timeout: float | None
+    ) -> bool:
+        core = self._core
+        if core.owner == task:
+            self._reacquire(count)
+        elif core.try_acquire(task):
+            self._acquired(count)
+        else:
+            return self._green_wait(  # type: ignore[attr-defined,no-any-return]
+                task, count, blocking, timeout
+            )
+        if blocking:
+            try:
+                green_checkpoint()
+            except BaseException:
+                # cancelled at the checkpoint: give back what was taken
+                self._release(task, count)
+                raise
+        return True
+
+    def _async_take(self, count: int, blocking: bool) -> int:
+        # The part of an async acquire that runs before any await.
+        task = current_async_task_ident()
+        core = self._core
+        if core.owner == task:
+            self._reacquire(count)
+        elif core.try_acquire(task):
+            self._acquired(count)
+        else:
+            return _BUSY
+        return _TAKEN_YIELD if blocking else _TAKEN
+
+    async def _async_enter_rest(self, found: int) -> Any:
+        await self._async_acquire_rest(found, 1, True, None)
+        return self
+
+    async def _async_acquire_rest(
+        self, found: int, count: int, blocking: bool, timeout: float | None
+    ) -> bool:
+        # What _async_take left: a checkpoint, or the wait for the lock.
+        task = current_async_task_ident()
+        if found == _BUSY:
+            return await self._async_wait(  # type: ignore[attr-defined,no-any-return]
+                task, count, blocking, timeout
+            )
+        try:
+            await async_checkpoint()
+        except BaseException:
+            # cancelled at the checkpoint: give back what was taken
+            self._release(task, count)
+            raise
+        return True
+
+    def _reacquire(self, count: int) -> None:
+        if not self._reentrant:
+            msg = "the current task is already holding this lock"
+            raise RuntimeError(msg)
+        self._count += count
+
+    def _acquired(self, count: int) -> None:
+        # the lock was just taken, or handed over to this task
+        self._count = count
+        self._owner_thread = _get_ident()
+
+    def _release(self, task: Any, count: int) -> None:
+        core = self._core
+        owner = core.owner
+        if owner != task:
+            if owner is None and core.available():
+                msg = "release unlocked lock"
+            else:
+                msg = "the current task is not holding this lock"
+            raise RuntimeError(msg)
+        remaining = self._count - count
+        if remaining < 0:
+            msg = "lock released too many times"
+            raise RuntimeError(msg)
+        self._count = remaining
+        if not remaining:
+            self._owner_thread = None
+            core.release(1)
+
+    def _release_save(self) -> int:
+        """Release the lock whatever its depth; return the depth."""
+        depth = self._count
+        self._count = 0
+        self._owner_thread = None
+        self._core.release(1)
+        return depth
+
+    def _took_over(self, depth: int) -> None:
+        """Record a hand-over to the current task at *depth*."""
+        self._acquired(depth)
+
+
+class RLockCore(LockCore):
+    """The hot paths of ``RLock``: ``LockCore`` counting the depth."""
+
+    __slots__ = ()
+
+    _reentrant = True
+
+    async def async_acquire(  # type: ignore[override]
+        self,
+        /,
+        count: int = 1,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> bool:
+        """Acquire the lock *count* levels deep in the current async task.
+
+        Reentrant: the owner adds *count* at once (and still checkpoints
+        when ``blocking``). Returns False on timeout or when not free
+        with ``blocking=False``.
+        """
+        count = check_depth(count)
+        if blocking:
+            timeout = check_timeout(timeout)
+        found = self._async_take(count, blocking)
+        if found == _TAKEN:
+            return True
+        return await self._async_acquire_rest(found, count, blocking, timeout)
+
+    def green_acquire(  # type: ignore[override]
+        self,
+        /,
+        count: int = 1,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> bool:
+        """Acquire the lock *count* levels deep in this thread/greenlet.
+
+        Reentrant: the owner adds *count* at once. Returns False on
+        timeout or when not free with ``blocking=False``.
+        """
+        count = check_depth(count)
+        if blocking:
+            timeout = check_timeout(timeout)
+        task = current_green_task_ident()
+        return self._green_acquire(task, count, blocking, timeout)
+
+    def async_release(self, /, count: int = 1) -> None:  # type: ignore[override]
+        """Release *count* levels held by the current async task."""
+        self._release(current_async_task_ident(), check_depth(count))
+
+    def green_release(self, /, count: int = 1) -> None:  # type: ignore[override]
+        """Release *count* levels held by the current thread/greenlet."""
+        self._release(current_green_task_ident(), check_depth(count))
+
+    def async_count(self) -> int:
+        """The recursion depth of the current async task (0 if none)."""
+        if self._core.owner == current_async_task_ident():
+            return self._count
+        return 0
+
+    def green_count(self) -> int:
+        """The recursion depth of the current thread/greenlet (0 if none)."""
+        if self._core.owner == current_green_task_ident():
+            return self._count
+        return 0
+
+    @property
+    def count(self) -> int:
+        """The recursion depth of the owner (0 when unlocked)."""
+        if self._core.owner is None:
+            return 0
+        return self._count

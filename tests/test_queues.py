@@ -123,7 +123,8 @@ def test_exceptions(impl):
         ("SimpleLifoQueue", ([1, 2],), {}, "[1, 2]", "length=2"),
         (
             "SimpleLifoQueue",
-            ((x for x in "ab"),),
+            # a fresh generator for each core
+            lambda: ((x for x in "ab"),),
             {},
             "['a', 'b']",
             "length=2",
@@ -161,6 +162,8 @@ def test_exceptions(impl):
     ],
 )
 def test_constructor_and_repr(impl, name, args, kwargs, shown, state):
+    if callable(args):
+        args = args()
     q = getattr(impl, name)(*args, **kwargs)
     assert type(q) is getattr(impl, name)
     assert parse(q) == ("aiologic." + name, shown, state)

@@ -1657,9 +1657,7 @@ def test_mixed_event(impl, seed, fast_switching, no_loop_errors, capfd):
                 setter = threading.Timer(delay, event.set)
             else:
                 world = rng.choice(worlds)
-                setter = threading.Timer(
-                    delay, world.call, (_setter(event),)
-                )
+                setter = threading.Timer(delay, world.call, (_setter(event),))
             setter.start()
             tasks, stuck = run_actors(worlds, ledger, make)
             setter.join(TASK_LIMIT)
@@ -2024,9 +2022,7 @@ def test_waits_leave_nothing_behind(impl, lib, seed, no_loop_errors, capfd):
     assert not thread.is_alive()
     if failure:
         raise failure[0]
-    (fds, threads, events), (fds_end, threads_end, events_end) = (
-        counts.values
-    )
+    (fds, threads, events), (fds_end, threads_end, events_end) = counts.values
     context = f"seed={seed} {lib}"
     # (other tests' threads may still be finishing: only growth counts)
     if fds is not None:  # (counted where /proc/self/fd exists)
