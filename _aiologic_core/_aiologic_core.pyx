@@ -48,9 +48,12 @@ from aiologic._pycore import WaitQueue
 
 __all__ = (
     "EventCore",
+    "LimiterCore",
     "LockCore",
     "PermitCounter",
+    "RLimiterCore",
     "RLockCore",
+    "SemaphoreCore",
     "WaitQueue",
 )
 
@@ -62,5 +65,7 @@ include "waiters.pxi"
 include "permits.pxi"
 include "events.pxi"
 include "locks.pxi"
+include "semaphores.pxi"
+include "limiters.pxi"
 
 

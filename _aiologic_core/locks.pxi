@@ -54,6 +54,10 @@ cdef class LockCore:
 
     def __cinit__(self, *args, **kwargs):
         self._core = PermitCounter(1)
+        # a flag rather than an override: instances of RLock are made by
+        # this constructor (a core subclass with methods of its own would
+        # need one of its own, which Python refuses to mix with Lock)
+        self._reentrant = isinstance(self, RLockCore)
 
     def __enter__(self):
         cdef Py_ssize_t kind
@@ -279,9 +283,6 @@ cdef class LockCore:
 
 cdef class RLockCore(LockCore):
     """The hot paths of ``RLock``: ``LockCore`` counting the depth."""
-
-    def __cinit__(self, *args, **kwargs):
-        self._reentrant = True
 
     async def async_acquire(
         self, /, count=1, *, blocking=True, timeout=None

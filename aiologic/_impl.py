@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING
 __all__ = (
     "IMPLEMENTATION",
     "EventCore",
+    "LimiterCore",
     "LockCore",
     "PermitCounter",
+    "RLimiterCore",
     "RLockCore",
+    "SemaphoreCore",
     "WaitQueue",
 )
 
@@ -51,9 +54,12 @@ if TYPE_CHECKING:
     # type checkers read the typed Python twin
     from ._pycore import (
         EventCore,
+        LimiterCore,
         LockCore,
         PermitCounter,
+        RLimiterCore,
         RLockCore,
+        SemaphoreCore,
         WaitQueue,
     )
 

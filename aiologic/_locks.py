@@ -35,7 +35,8 @@ class Lock(LockCore):
     __slots__ = ("__weakref__",)
 
     def __new__(cls) -> Lock:
-        return super().__new__(cls)  # type: ignore[no-any-return]
+        # the core's constructor, also for RLock (see RLock)
+        return LockCore.__new__(cls)  # type: ignore[no-any-return]
 
     def __getnewargs__(self) -> tuple[Any, ...]:
         return ()
@@ -94,7 +95,10 @@ class Lock(LockCore):
             raise RuntimeError(msg)
 
 
-class RLock(RLockCore, Lock):
+# ``Lock`` comes first among the bases so that its constructor makes
+# RLock instances too: Python lets only the constructor of the first core
+# base make them, and the compiled core's ``RLockCore`` has its own.
+class RLock(Lock, RLockCore):  # type: ignore[misc]
     """A reentrant lock: its owner may acquire it again, counting depth.
 
     Released when the owner has released it as many times as it acquired
@@ -102,6 +106,3 @@ class RLock(RLockCore, Lock):
     """
 
     __slots__ = ()
-
-    def __new__(cls) -> RLock:
-        return super().__new__(cls)  # type: ignore[no-any-return]

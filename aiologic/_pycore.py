@@ -35,7 +35,7 @@ import sys
 from collections import deque
 from typing import Any, Final, Generator, Tuple
 
-from ._utils import check_depth, check_timeout
+from ._utils import check_count, check_depth, check_timeout
 from .lowlevel._checkpoints import async_checkpoint, green_checkpoint
 from .lowlevel._identity import (
     current_async_task_ident,
@@ -45,9 +45,12 @@ from .lowlevel._thread_locks import _get_ident, create_thread_lock
 
 __all__ = (
     "EventCore",
+    "LimiterCore",
     "LockCore",
     "PermitCounter",
+    "RLimiterCore",
     "RLockCore",
+    "SemaphoreCore",
     "WaitQueue",
 )
 
@@ -581,3 +584,392 @@ class RLockCore(LockCore):
         if self._core.owner is None:
             return 0
         return self._count
+
+
+class SemaphoreCore:
+    """The hot paths of the semaphores: taking and giving back permits.
+
+    ``_init_core()`` sets the counter up; bounded semaphores
+    (``max_value`` not None) refuse a release above it, binary ones a
+    count other than 1. Subclasses provide the slow paths:
+    ``_green_wait``/``_async_wait`` (queue and wait, or fail without
+    blocking).
+    """
+
+    __slots__ = ("_binary", "_core", "_max_value", "_release_lock")
+
+    def _init_core(
+        self, initial_value: int, max_value: int | None, binary: bool
+    ) -> None:
+        self._core = PermitCounter(initial_value, max_value is not None)
+        self._max_value = max_value
+        self._binary = binary
+        # the check and the release of a bounded semaphore must not
+        # interleave with another release, or two could pass the bound
+        if max_value is not None:
+            self._release_lock = create_thread_lock()
+        else:
+            self._release_lock = None
+
+    def __enter__(self) -> Any:
+        self._green_acquire(True, None)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._release(1)
+
+    def __aenter__(self) -> Any:
+        # `async with` awaits the result at once: a permit taken here
+        # needs no coroutine
+        found = self._async_take(True)
+        if found == _TAKEN:
+            return _Ready(self)
+        return self._async_enter_rest(found)
+
+    def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        self._release(1)
+        return _DONE
+
+    async def async_acquire(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Take a permit in the current async task.
+
+        Returns False on timeout, or with ``blocking=False`` when none is
+        free. Cancelled while waiting: no permit is taken or lost.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+        found = self._async_take(blocking)
+        if found == _TAKEN:
+            return True
+        return await self._async_acquire_rest(found, blocking, timeout)
+
+    def green_acquire(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Take a permit in the current thread or greenlet.
+
+        Returns False on timeout, or with ``blocking=False`` when none is
+        free.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+        return self._green_acquire(blocking, timeout)
+
+    def release(self, /, count: int = 1) -> None:
+        """Release *count* permits, waking up to *count* waiters.
+
+        ``count == 0`` does nothing; a negative count is a ValueError.
+        """
+        count = self._count_argument(count)
+        if count:
+            self._release(count)
+
+    def async_release(self, /, count: int = 1) -> None:
+        """Same as ``release()``."""
+        self.release(count)
+
+    def green_release(self, /, count: int = 1) -> None:
+        """Same as ``release()``."""
+        self.release(count)
+
+    @property
+    def value(self) -> int:
+        """The permits available right now."""
+        return self._core.value
+
+    @property
+    def waiting(self) -> int:
+        """The number of tasks waiting for a permit."""
+        return self._core.waiting
+
+    def _count_argument(self, count: object) -> int:
+        count = check_count(count)
+        if self._binary:
+            if count != 1:
+                msg = "count must be 1"
+                raise ValueError(msg)
+        elif count < 0:
+            msg = "count must be >= 0"
+            raise ValueError(msg)
+        return count
+
+    def _green_acquire(self, blocking: bool, timeout: float | None) -> bool:
+        if not self._core.try_acquire():
+            return self._green_wait(blocking, timeout)  # type: ignore
+        if blocking:
+            try:
+                green_checkpoint()
+            except BaseException:
+                # cancelled at the checkpoint: give back what was taken
+                self._release(1)
+                raise
+        return True
+
+    def _async_take(self, blocking: bool) -> int:
+        # The part of an async acquire that runs before any await.
+        if not self._core.try_acquire():
+            return _BUSY
+        return _TAKEN_YIELD if blocking else _TAKEN
+
+    async def _async_enter_rest(self, found: int) -> Any:
+        await self._async_acquire_rest(found, True, None)
+        return self
+
+    async def _async_acquire_rest(
+        self, found: int, blocking: bool, timeout: float | None
+    ) -> bool:
+        # What _async_take left: a checkpoint, or the wait for a permit.
+        if found == _BUSY:
+            return await self._async_wait(  # type: ignore
+                blocking, timeout
+            )
+        try:
+            await async_checkpoint()
+        except BaseException:
+            # cancelled at the checkpoint: give back what was taken
+            self._release(1)
+            raise
+        return True
+
+    def _release(self, count: int) -> None:
+        max_value = self._max_value
+        if max_value is None:
+            self._core.release(count)
+            return
+        with self._release_lock:
+            if self._core.value + count > max_value:
+                msg = "semaphore released too many times"
+                raise RuntimeError(msg)
+            self._core.release(count)
+
+
+class LimiterCore:
+    """The hot paths of the capacity limiters: borrowing a free token.
+
+    ``_init_core()`` sets the counter up. ``_borrowers`` maps each
+    borrowing task to its depth; each key is written and deleted only by
+    the task it names. Reentrant subclasses (``RLimiterCore``) count the
+    depth. Subclasses provide the slow paths: ``_green_wait``/
+    ``_async_wait`` (queue and wait, or fail without blocking).
+    """
+
+    __slots__ = ("_borrowers", "_core")
+
+    #: whether a borrower may borrow again (counting the depth)
+    _reentrant = False
+
+    def _init_core(self, total_tokens: int) -> None:
+        self._core = PermitCounter(total_tokens)
+        self._borrowers: dict[Any, int] = {}
+
+    def __enter__(self) -> Any:
+        self._green_acquire(current_green_task_ident(), 1, True, None)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._release(current_green_task_ident(), 1)
+
+    def __aenter__(self) -> Any:
+        # `async with` awaits the result at once: a token borrowed here
+        # needs no coroutine
+        found = self._async_take(1, True)
+        if found == _TAKEN:
+            return _Ready(self)
+        return self._async_enter_rest(found)
+
+    def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        self._release(current_async_task_ident(), 1)
+        return _DONE
+
+    async def async_acquire(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Borrow a token in the current async task.
+
+        Returns False on timeout, or with ``blocking=False`` when none is
+        free. Cancelled while waiting: no token is taken or lost.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+        found = self._async_take(1, blocking)
+        if found == _TAKEN:
+            return True
+        return await self._async_acquire_rest(found, 1, blocking, timeout)
+
+    def green_acquire(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Borrow a token in the current thread or greenlet.
+
+        Returns False on timeout, or with ``blocking=False`` when none is
+        free.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+        task = current_green_task_ident()
+        return self._green_acquire(task, 1, blocking, timeout)
+
+    def async_release(self) -> None:
+        """Return the token borrowed by the current async task."""
+        self._release(current_async_task_ident(), 1)
+
+    def green_release(self) -> None:
+        """Return the token borrowed by the current thread or greenlet."""
+        self._release(current_green_task_ident(), 1)
+
+    def async_borrowed(self) -> bool:
+        """Whether the current async task holds a token."""
+        return current_async_task_ident() in self._borrowers
+
+    def green_borrowed(self) -> bool:
+        """Whether the current thread or greenlet holds a token."""
+        return current_green_task_ident() in self._borrowers
+
+    @property
+    def available_tokens(self) -> int:
+        """The tokens free right now."""
+        return self._core.value
+
+    @property
+    def waiting(self) -> int:
+        """The number of tasks waiting for a token."""
+        return self._core.waiting
+
+    # ``count`` is the borrow depth the caller will hold
+
+    def _green_acquire(
+        self, task: Any, count: int, blocking: bool, timeout: float | None
+    ) -> bool:
+        if task in self._borrowers:
+            self._reborrow(task, count)
+        elif self._core.try_acquire():
+            self._borrowers[task] = count
+        else:
+            return self._green_wait(  # type: ignore[attr-defined,no-any-return]
+                task, count, blocking, timeout
+            )
+        if blocking:
+            try:
+                green_checkpoint()
+            except BaseException:
+                # cancelled at the checkpoint: give back what was taken
+                self._release(task, count)
+                raise
+        return True
+
+    def _async_take(self, count: int, blocking: bool) -> int:
+        # The part of an async acquire that runs before any await.
+        task = current_async_task_ident()
+        if task in self._borrowers:
+            self._reborrow(task, count)
+        elif self._core.try_acquire():
+            self._borrowers[task] = count
+        else:
+            return _BUSY
+        return _TAKEN_YIELD if blocking else _TAKEN
+
+    async def _async_enter_rest(self, found: int) -> Any:
+        await self._async_acquire_rest(found, 1, True, None)
+        return self
+
+    async def _async_acquire_rest(
+        self, found: int, count: int, blocking: bool, timeout: float | None
+    ) -> bool:
+        # What _async_take left: a checkpoint, or the wait for a token.
+        task = current_async_task_ident()
+        if found == _BUSY:
+            return await self._async_wait(  # type: ignore[attr-defined,no-any-return]
+                task, count, blocking, timeout
+            )
+        try:
+            await async_checkpoint()
+        except BaseException:
+            # cancelled at the checkpoint: give back what was taken
+            self._release(task, count)
+            raise
+        return True
+
+    def _reborrow(self, task: Any, count: int) -> None:
+        if not self._reentrant:
+            msg = (
+                "the current task is already holding one of this capacity"
+                " limiter's tokens"
+            )
+            raise RuntimeError(msg)
+        self._borrowers[task] += count
+
+    def _release(self, task: Any, count: int) -> None:
+        borrowers = self._borrowers
+        depth = borrowers.get(task, 0)
+        if not depth:
+            msg = (
+                "the current task is not holding any of this capacity"
+                " limiter's tokens"
+            )
+            raise RuntimeError(msg)
+        if count > depth:
+            msg = "capacity limiter released too many times"
+            raise RuntimeError(msg)
+        if count < depth:
+            borrowers[task] = depth - count
+        else:
+            del borrowers[task]
+            self._core.release(1)
+
+
+class RLimiterCore(LimiterCore):
+    """The hot paths of ``RCapacityLimiter``: counting the depth."""
+
+    __slots__ = ()
+
+    _reentrant = True
+
+    async def async_acquire(  # type: ignore[override]
+        self,
+        /,
+        count: int = 1,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> bool:
+        """Borrow a token *count* levels deep in the current async task."""
+        count = check_depth(count)
+        if blocking:
+            timeout = check_timeout(timeout)
+        found = self._async_take(count, blocking)
+        if found == _TAKEN:
+            return True
+        return await self._async_acquire_rest(found, count, blocking, timeout)
+
+    def green_acquire(  # type: ignore[override]
+        self,
+        /,
+        count: int = 1,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> bool:
+        """Borrow a token *count* levels deep in this thread/greenlet."""
+        count = check_depth(count)
+        if blocking:
+            timeout = check_timeout(timeout)
+        task = current_green_task_ident()
+        return self._green_acquire(task, count, blocking, timeout)
+
+    def async_release(self, /, count: int = 1) -> None:  # type: ignore[override]
+        """Release *count* levels borrowed by the current async task."""
+        self._release(current_async_task_ident(), check_depth(count))
+
+    def green_release(self, /, count: int = 1) -> None:  # type: ignore[override]
+        """Release *count* levels borrowed by the current thread/greenlet."""
+        self._release(current_green_task_ident(), check_depth(count))
+
+    def async_count(self) -> int:
+        """The borrow depth of the current async task (0 if none)."""
+        return self._borrowers.get(current_async_task_ident(), 0)
+
+    def green_count(self) -> int:
+        """The borrow depth of the current thread/greenlet (0 if none)."""
+        return self._borrowers.get(current_green_task_ident(), 0)

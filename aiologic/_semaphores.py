@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._impl import PermitCounter
-from ._utils import check_count, check_timeout
+from ._impl import SemaphoreCore
+from ._utils import check_count
 from ._waiting import async_wait_permit, green_wait_permit
-from .lowlevel import async_checkpoint, green_checkpoint
-from .lowlevel._thread_locks import create_thread_lock
 from .meta import DEFAULT, DefaultType
 
 __all__ = (
@@ -34,7 +32,7 @@ def _check_value(value: object, name: str) -> int:
     return value
 
 
-class Semaphore:
+class Semaphore(SemaphoreCore):
     """A counting semaphore with FIFO hand-off of released permits.
 
     ``Semaphore(n, max_value)`` builds a ``BoundedSemaphore`` instead.
@@ -43,7 +41,7 @@ class Semaphore:
     Thread-safe: every method may be called from any thread.
     """
 
-    __slots__ = ("__weakref__", "_core", "_initial_value")
+    __slots__ = ("__weakref__", "_initial_value")
 
     def __new__(
         cls,
@@ -66,8 +64,10 @@ class Semaphore:
 
     @classmethod
     def _create(cls, initial_value: int, max_value: int | None) -> Any:
-        self = object.__new__(cls)
-        self._core = PermitCounter(initial_value, max_value is not None)
+        self = SemaphoreCore.__new__(cls)
+        self._init_core(
+            initial_value, max_value, issubclass(cls, BinarySemaphore)
+        )
         self._initial_value = initial_value
         return self
 
@@ -92,103 +92,22 @@ class Semaphore:
             state = f"value=0, waiting={self._core.waiting}"
         return f"<{name}({self._repr_args()}) at {id(self):#x} [{state}]>"
 
-    async def __aenter__(self) -> Semaphore:
-        await self.async_acquire()
-        return self
+    # The slow paths: no permit is free.
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.async_release()
-
-    def __enter__(self) -> Semaphore:
-        self.green_acquire()
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.green_release()
-
-    async def async_acquire(
-        self, /, *, blocking: bool = True, timeout: float | None = None
-    ) -> bool:
-        """Take a permit in the current async task.
-
-        Returns False on timeout, or with ``blocking=False`` when none is
-        free. Cancelled while waiting: no permit is taken or lost.
-        """
-        if blocking:
-            timeout = check_timeout(timeout)
-        core = self._core
-        if core.try_acquire():
-            if blocking:
-                try:
-                    await async_checkpoint()
-                except BaseException:
-                    self._release(1)
-                    raise
-            return True
+    async def _async_wait(self, blocking: bool, timeout: float | None) -> bool:
         if not blocking:
             return False
-        return await async_wait_permit(core, None, timeout)
+        return await async_wait_permit(self._core, None, timeout)
 
-    def green_acquire(
-        self, /, *, blocking: bool = True, timeout: float | None = None
-    ) -> bool:
-        """Take a permit in the current thread or greenlet.
-
-        Returns False on timeout, or with ``blocking=False`` when none is
-        free.
-        """
-        if blocking:
-            timeout = check_timeout(timeout)
-        core = self._core
-        if core.try_acquire():
-            if blocking:
-                try:
-                    green_checkpoint()
-                except BaseException:
-                    self._release(1)
-                    raise
-            return True
+    def _green_wait(self, blocking: bool, timeout: float | None) -> bool:
         if not blocking:
             return False
-        return green_wait_permit(core, None, timeout)
-
-    def release(self, /, count: int = 1) -> None:
-        """Release *count* permits, waking up to *count* waiters.
-
-        ``count == 0`` does nothing; a negative count is a ValueError.
-        """
-        count = check_count(count)
-        if count < 0:
-            msg = "count must be >= 0"
-            raise ValueError(msg)
-        if count:
-            self._release(count)
-
-    def async_release(self, /, count: int = 1) -> None:
-        """Same as ``release()``."""
-        self.release(count)
-
-    def green_release(self, /, count: int = 1) -> None:
-        """Same as ``release()``."""
-        self.release(count)
-
-    def _release(self, count: int) -> None:
-        self._core.release(count)
+        return green_wait_permit(self._core, None, timeout)
 
     @property
     def initial_value(self) -> int:
         """The value the semaphore was created with."""
         return self._initial_value
-
-    @property
-    def value(self) -> int:
-        """The permits available right now."""
-        return self._core.value  # type: ignore[no-any-return]
-
-    @property
-    def waiting(self) -> int:
-        """The number of tasks waiting for a permit."""
-        return self._core.waiting  # type: ignore[no-any-return]
 
 
 class BoundedSemaphore(Semaphore):
@@ -198,7 +117,7 @@ class BoundedSemaphore(Semaphore):
     releases nothing.
     """
 
-    __slots__ = ("_max_value", "_release_lock")
+    __slots__ = ()
 
     def __new__(  # type: ignore[misc]
         cls,
@@ -225,13 +144,6 @@ class BoundedSemaphore(Semaphore):
             cls = BoundedBinarySemaphore
         return cls._create(initial_value, max_value)  # type: ignore
 
-    @classmethod
-    def _create(cls, initial_value: int, max_value: int | None) -> Any:
-        self = super()._create(initial_value, max_value)
-        self._max_value = max_value
-        self._release_lock = create_thread_lock()
-        return self
-
     def __getnewargs__(self) -> tuple[Any, ...]:
         return (self._initial_value, self._max_value)
 
@@ -239,15 +151,6 @@ class BoundedSemaphore(Semaphore):
         if self._initial_value == self._max_value:
             return repr(self._initial_value)
         return f"{self._initial_value!r}, max_value={self._max_value!r}"
-
-    def _release(self, count: int) -> None:
-        # the check and the release must not interleave with another
-        # release, or two of them could both pass the bound
-        with self._release_lock:
-            if self._core.value + count > self._max_value:
-                msg = "semaphore released too many times"
-                raise RuntimeError(msg)
-            self._core.release(count)
 
     @property
     def max_value(self) -> int:
@@ -282,22 +185,6 @@ class BinarySemaphore(Semaphore):
         else:
             initial_value = _check_binary(initial_value, "initial_value")
         return cls._create(initial_value, None)  # type: ignore[no-any-return]
-
-    def release(self, /, count: int = 1) -> None:
-        """Release one permit; *count* must be 1."""
-        count = check_count(count)
-        if count != 1:
-            msg = "count must be 1"
-            raise ValueError(msg)
-        self._release(1)
-
-    def async_release(self, /, count: int = 1) -> None:
-        """Same as ``release()``."""
-        self.release(count)
-
-    def green_release(self, /, count: int = 1) -> None:
-        """Same as ``release()``."""
-        self.release(count)
 
 
 def _check_binary(value: object, name: str) -> int:
