@@ -47,6 +47,7 @@ from atomics cimport (
 from aiologic._pycore import WaitQueue
 
 __all__ = (
+    "EventBase",
     "EventCore",
     "LimiterCore",
     "LockCore",
@@ -63,8 +64,8 @@ cdef extern from *:
 include "identity.pxi"
 include "waiters.pxi"
 include "permits.pxi"
-include "events.pxi"
 include "locks.pxi"
+include "events.pxi"
 include "semaphores.pxi"
 include "limiters.pxi"
 

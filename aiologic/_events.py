@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._impl import EventCore
+from ._impl import EventBase, EventCore
 from ._utils import check_count, check_timeout
 from .lowlevel import async_checkpoint, green_checkpoint
 from .lowlevel._events import create_async_event, create_green_event
@@ -33,6 +33,10 @@ def _green_wait(core: Any, timeout: float | None) -> bool:
     if core.is_set():
         green_checkpoint()
         return True
+    return _green_wait_unset(core, timeout)
+
+
+def _green_wait_unset(core: Any, timeout: float | None) -> bool:
     event = create_green_event()
     handle = core.add_waiter(event)
     try:
@@ -51,6 +55,10 @@ async def _async_wait(core: Any, timeout: float | None) -> bool:
     if core.is_set():
         await async_checkpoint()
         return True
+    return await _async_wait_unset(core, timeout)
+
+
+async def _async_wait_unset(core: Any, timeout: float | None) -> bool:
     event = create_async_event()
     handle = core.add_waiter(event)
     try:
@@ -67,7 +75,7 @@ async def _async_wait(core: Any, timeout: float | None) -> bool:
     return success  # type: ignore[no-any-return]
 
 
-class Event:
+class Event(EventBase):
     """A one-shot event: once set, it stays set.
 
     Waits return True once the event is set and False on timeout; a
@@ -76,12 +84,10 @@ class Event:
     task or loop; `set()` never blocks.
     """
 
-    __slots__ = ("__weakref__", "_core")
+    __slots__ = ("__weakref__",)
 
     def __new__(cls) -> Event:
-        self = object.__new__(cls)
-        self._core = EventCore()
-        return self
+        return EventBase.__new__(cls)  # type: ignore[no-any-return]
 
     def __getnewargs__(self) -> tuple[Any, ...]:
         return ()
@@ -101,49 +107,15 @@ class Event:
             state = f"unset, waiting={core.waiting}"
         return f"<{name}() at {id(self):#x} [{state}]>"
 
-    def __bool__(self) -> bool:
-        return self._core.is_set()  # type: ignore[no-any-return]
+    __await__ = EventBase._await
 
-    def __await__(self, /, timeout: float | None = None) -> Any:
-        return self.with_(timeout).__await__()
+    # The slow paths: the event is not set.
 
-    async def with_(self, /, timeout: float | None = None) -> bool:
-        """Wait in the current async task until the event is set.
+    async def _async_wait(self, core: Any, timeout: float | None) -> bool:
+        return await _async_wait_unset(core, timeout)
 
-        Returns False if *timeout* seconds pass first. When cancelled, the
-        waiter leaves the queue and the cancellation propagates.
-
-        Args:
-            timeout: seconds to wait at most; None (or ``inf``) waits
-                forever, 0 only checks. Negative or NaN: ValueError.
-        """
-        timeout = check_timeout(timeout)
-        return await _async_wait(self._core, timeout)
-
-    def wait(self, /, timeout: float | None = None) -> bool:
-        """Block the current thread or greenlet until the event is set.
-
-        Returns False if *timeout* seconds pass first.
-
-        Args:
-            timeout: seconds to wait at most; None (or ``inf``) waits
-                forever, 0 only checks. Negative or NaN: ValueError.
-        """
-        timeout = check_timeout(timeout)
-        return _green_wait(self._core, timeout)
-
-    def set(self, /) -> None:
-        """Set the event and wake every waiter (FIFO); idempotent."""
-        self._core.set()
-
-    def is_set(self, /) -> bool:
-        """Whether the event is set."""
-        return self._core.is_set()  # type: ignore[no-any-return]
-
-    @property
-    def waiting(self) -> int:
-        """The number of tasks waiting for the event."""
-        return self._core.waiting
+    def _green_wait(self, core: Any, timeout: float | None) -> bool:
+        return _green_wait_unset(core, timeout)
 
 
 class REvent(Event):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 __all__ = (
     "IMPLEMENTATION",
+    "EventBase",
     "EventCore",
     "LimiterCore",
     "LockCore",
@@ -53,6 +54,7 @@ def _select() -> tuple[ModuleType, str]:
 if TYPE_CHECKING:
     # type checkers read the typed Python twin
     from ._pycore import (
+        EventBase,
         EventCore,
         LimiterCore,
         LockCore,

@@ -44,6 +44,7 @@ from .lowlevel._identity import (
 from .lowlevel._thread_locks import _get_ident, create_thread_lock
 
 __all__ = (
+    "EventBase",
     "EventCore",
     "LimiterCore",
     "LockCore",
@@ -973,3 +974,73 @@ class RLimiterCore(LimiterCore):
     def green_count(self) -> int:
         """The borrow depth of the current thread/greenlet (0 if none)."""
         return self._borrowers.get(current_green_task_ident(), 0)
+
+
+class EventBase:
+    """The hot paths of ``Event`` and ``REvent``: set, test, a set event.
+
+    ``_core`` is the `EventCore` of the current round; ``REvent.clear()``
+    replaces it. Subclasses provide the slow paths:
+    ``_green_wait``/``_async_wait`` (queue on the core and wait).
+    ``_await`` is the implementation of ``__await__`` (the public classes
+    alias it).
+    """
+
+    __slots__ = ("_core",)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        self = object.__new__(cls)
+        self._core = EventCore()
+        return self
+
+    def __bool__(self) -> bool:
+        return self._core.is_set()
+
+    def _await(self, /, timeout: float | None = None) -> Any:
+        return self.with_(timeout).__await__()
+
+    async def with_(self, /, timeout: float | None = None) -> bool:
+        """Wait in the current async task until the event is set.
+
+        Returns False if *timeout* seconds pass first. When cancelled, the
+        waiter leaves the queue and the cancellation propagates.
+
+        Args:
+            timeout: seconds to wait at most; None (or ``inf``) waits
+                forever, 0 only checks. Negative or NaN: ValueError.
+        """
+        timeout = check_timeout(timeout)
+        core = self._core
+        if core.is_set():
+            await async_checkpoint()
+            return True
+        return await self._async_wait(core, timeout)  # type: ignore
+
+    def wait(self, /, timeout: float | None = None) -> bool:
+        """Block the current thread or greenlet until the event is set.
+
+        Returns False if *timeout* seconds pass first.
+
+        Args:
+            timeout: seconds to wait at most; None (or ``inf``) waits
+                forever, 0 only checks. Negative or NaN: ValueError.
+        """
+        timeout = check_timeout(timeout)
+        core = self._core
+        if core.is_set():
+            green_checkpoint()
+            return True
+        return self._green_wait(core, timeout)  # type: ignore
+
+    def set(self, /) -> None:
+        """Set the event and wake every waiter (FIFO); idempotent."""
+        self._core.set()
+
+    def is_set(self, /) -> bool:
+        """Whether the event is set."""
+        return self._core.is_set()
+
+    @property
+    def waiting(self) -> int:
+        """The number of tasks waiting for the event."""
+        return self._core.waiting
