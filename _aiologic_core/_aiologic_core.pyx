@@ -55,6 +55,7 @@ __all__ = (
     "RLimiterCore",
     "RLockCore",
     "SemaphoreCore",
+    "SimpleQueueCore",
     "WaitQueue",
 )
 
@@ -68,5 +69,6 @@ include "locks.pxi"
 include "events.pxi"
 include "semaphores.pxi"
 include "limiters.pxi"
+include "queues.pxi"
 
 

@@ -27,6 +27,7 @@ __all__ = (
     "RLimiterCore",
     "RLockCore",
     "SemaphoreCore",
+    "SimpleQueueCore",
     "WaitQueue",
 )
 
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
         RLimiterCore,
         RLockCore,
         SemaphoreCore,
+        SimpleQueueCore,
         WaitQueue,
     )
 

@@ -52,6 +52,7 @@ __all__ = (
     "RLimiterCore",
     "RLockCore",
     "SemaphoreCore",
+    "SimpleQueueCore",
     "WaitQueue",
 )
 
@@ -1043,4 +1044,133 @@ class EventBase:
     @property
     def waiting(self) -> int:
         """The number of tasks waiting for the event."""
+        return self._core.waiting
+
+
+class SimpleQueueCore:
+    """The hot paths of the simple queues: puts, and gets that need not wait.
+
+    ``_init_core()`` takes the storage (a deque) and the order of gets.
+    Each stored item is one permit of the counter, released after the
+    item is stored. Subclasses provide the slow paths:
+    ``_green_get_wait``/``_async_get_wait`` (fail at once, or queue and
+    wait for an item, then take it with ``_pop``).
+    """
+
+    __slots__ = ("_core", "_data", "_lifo")
+
+    def _init_core(self, data: deque[Any], lifo: bool) -> None:
+        self._data = data
+        self._lifo = lifo
+        self._core = PermitCounter(len(data))
+
+    def put(self, /, item: Any) -> None:
+        """Append *item*; never blocks, never yields.
+
+        Safe in signal handlers: no lock is taken.
+        """
+        self._data.append(item)
+        # the item is stored before its permit is visible
+        self._core.release(1)
+
+    async def async_put(
+        self,
+        /,
+        item: Any,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        """Append *item*; never waits.
+
+        With ``blocking=True`` (``timeout`` is only validated) one
+        checkpoint comes first: cancelled there, nothing is put.
+        """
+        if blocking:
+            check_timeout(timeout)
+            await async_checkpoint()
+        self.put(item)
+
+    def green_put(
+        self,
+        /,
+        item: Any,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        """Append *item*; never waits.
+
+        With ``blocking=True`` (``timeout`` is only validated) one
+        checkpoint comes first: interrupted there, nothing is put.
+        """
+        if blocking:
+            check_timeout(timeout)
+            green_checkpoint()
+        self.put(item)
+
+    async def async_get(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> Any:
+        """Remove and return the next item, waiting in the current task.
+
+        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
+        no item can be taken at once. Cancelled while waiting: no item is
+        taken or lost.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+        core = self._core
+        if not core.try_acquire():
+            return await self._async_get_wait(  # type: ignore[attr-defined]
+                blocking, timeout
+            )
+        if blocking:
+            try:
+                await async_checkpoint()
+            except BaseException:
+                # the item was not popped yet: its permit is enough
+                core.release(1)
+                raise
+        return self._pop()
+
+    def green_get(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> Any:
+        """Remove and return the next item, blocking this thread/greenlet.
+
+        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
+        no item can be taken at once. Interrupted while waiting: no item
+        is taken or lost.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+        core = self._core
+        if not core.try_acquire():
+            return self._green_get_wait(  # type: ignore[attr-defined]
+                blocking, timeout
+            )
+        if blocking:
+            try:
+                green_checkpoint()
+            except BaseException:
+                # the item was not popped yet: its permit is enough
+                core.release(1)
+                raise
+        return self._pop()
+
+    def _pop(self) -> Any:
+        # a permit was taken, so an item is there
+        if self._lifo:
+            return self._data.pop()
+        return self._data.popleft()
+
+    @property
+    def getting(self) -> int:
+        """The number of tasks waiting for an item."""
+        return self._core.waiting
+
+    @property
+    def waiting(self) -> int:
+        """The number of waiting tasks (getters only)."""
         return self._core.waiting

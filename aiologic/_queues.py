@@ -46,7 +46,7 @@ from collections import deque
 from heapq import heapify
 from typing import Any, Generic, Iterable, TypeVar
 
-from ._impl import PermitCounter
+from ._impl import SimpleQueueCore
 from ._utils import check_timeout
 from ._waiting import async_wait_permit, green_wait_permit
 from .lowlevel import async_checkpoint, green_checkpoint
@@ -104,7 +104,7 @@ def _items_args(data: Any, action: str) -> tuple[Any, ...]:
     return (items,)
 
 
-class SimpleQueue(Generic[_T]):
+class SimpleQueue(SimpleQueueCore, Generic[_T]):
     """An unbounded FIFO queue with non-blocking, signal-safe puts.
 
     Getters are served in arrival order, each by direct hand-off of the
@@ -114,17 +114,17 @@ class SimpleQueue(Generic[_T]):
     be called from any thread, task or greenlet.
     """
 
-    __slots__ = ("__weakref__", "_core", "_data")
+    __slots__ = ("__weakref__",)
 
     _data: deque[_T]
 
+    #: whether gets take the newest item (SimpleLifoQueue)
+    _LIFO = False
+
     def __new__(cls, items: Iterable[_T] | MissingType = MISSING, /) -> Any:
-        self = object.__new__(cls)
-        if items is MISSING:
-            self._data = deque()
-        else:
-            self._data = deque(items)  # type: ignore[arg-type]
-        self._core = PermitCounter(len(self._data))
+        self = SimpleQueueCore.__new__(cls)
+        data = deque() if items is MISSING else deque(items)  # type: ignore
+        self._init_core(data, cls._LIFO)
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -158,116 +158,26 @@ class SimpleQueue(Generic[_T]):
     def __len__(self) -> int:
         return len(self._data)
 
-    def put(self, /, item: _T) -> None:
-        """Append *item*; never blocks, never yields.
-
-        Safe in signal handlers: no lock is taken.
-        """
-        self._data.append(item)
-        # the item is stored before its permit is visible
-        self._core.release(1)
-
-    async def async_put(
-        self,
-        /,
-        item: _T,
-        *,
-        blocking: bool = True,
-        timeout: float | None = None,
-    ) -> None:
-        """Append *item*; never waits.
-
-        With ``blocking=True`` (``timeout`` is only validated) one
-        checkpoint comes first: cancelled there, nothing is put.
-        """
-        if blocking:
-            check_timeout(timeout)
-            await async_checkpoint()
-        self.put(item)
-
-    def green_put(
-        self,
-        /,
-        item: _T,
-        *,
-        blocking: bool = True,
-        timeout: float | None = None,
-    ) -> None:
-        """Append *item*; never waits.
-
-        With ``blocking=True`` (``timeout`` is only validated) one
-        checkpoint comes first: interrupted there, nothing is put.
-        """
-        if blocking:
-            check_timeout(timeout)
-            green_checkpoint()
-        self.put(item)
-
-    async def async_get(
-        self, /, *, blocking: bool = True, timeout: float | None = None
-    ) -> _T:
-        """Remove and return the next item, waiting in the current task.
-
-        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
-        no item can be taken at once. Cancelled while waiting: no item is
-        taken or lost.
-        """
-        if blocking:
-            timeout = check_timeout(timeout)
-        core = self._core
-        if core.try_acquire():
-            if blocking:
-                try:
-                    await async_checkpoint()
-                except BaseException:
-                    # the item was not popped yet: its permit is enough
-                    core.release(1)
-                    raise
-        elif not blocking or not await async_wait_permit(core, None, timeout):
-            raise QueueEmpty
-        return self._pop()
-
-    def green_get(
-        self, /, *, blocking: bool = True, timeout: float | None = None
-    ) -> _T:
-        """Remove and return the next item, blocking this thread/greenlet.
-
-        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
-        no item can be taken at once. Interrupted while waiting: no item
-        is taken or lost.
-        """
-        if blocking:
-            timeout = check_timeout(timeout)
-        core = self._core
-        if core.try_acquire():
-            if blocking:
-                try:
-                    green_checkpoint()
-                except BaseException:
-                    core.release(1)
-                    raise
-        elif not blocking or not green_wait_permit(core, None, timeout):
-            raise QueueEmpty
-        return self._pop()
-
-    def _pop(self) -> _T:
-        # a permit was taken, so an item is there
-        return self._data.popleft()
-
     @property
     def putting(self) -> int:
         """Always 0: puts never wait."""
         return 0
 
-    @property
-    def getting(self) -> int:
-        """The number of tasks waiting for an item."""
-        return self._core.waiting  # type: ignore[no-any-return]
+    # The slow paths: no item is there.
 
-    @property
-    def waiting(self) -> int:
-        """The number of waiting tasks (getters only)."""
-        return self._core.waiting  # type: ignore[no-any-return]
+    async def _async_get_wait(
+        self, blocking: bool, timeout: float | None
+    ) -> _T:
+        if not blocking or not await async_wait_permit(
+            self._core, None, timeout
+        ):
+            raise QueueEmpty
+        return self._pop()  # type: ignore[no-any-return]
+
+    def _green_get_wait(self, blocking: bool, timeout: float | None) -> _T:
+        if not blocking or not green_wait_permit(self._core, None, timeout):
+            raise QueueEmpty
+        return self._pop()  # type: ignore[no-any-return]
 
 
 class SimpleLifoQueue(SimpleQueue[_T]):
@@ -278,8 +188,7 @@ class SimpleLifoQueue(SimpleQueue[_T]):
 
     __slots__ = ()
 
-    def _pop(self) -> _T:
-        return self._data.pop()
+    _LIFO = True
 
 
 class Queue(Generic[_T]):
