@@ -26,6 +26,7 @@ cdef enum:
     _NO_TASK = 0
     _THREADING = 1
     _ASYNCIO = 4
+    _TRIO = 5
 
 # the index of a name is its number (0: no task)
 cdef tuple _LIBRARIES = (
@@ -43,12 +44,15 @@ cdef object _current_async_task_ident = _identity.current_async_task_ident
 cdef object _green_checkpoint = _checkpoints.green_checkpoint
 cdef object _checkpoints_cvar = _checkpoints._checkpoints_cvar
 cdef object _sniffio_cvar = _libraries._sniffio_cvar
+cdef object _async_library_tlocal = _libraries.current_async_library_tlocal
 # computed once at import from the environment, as in aiologic.lowlevel
 cdef bint _ANY_GREEN_CHECKPOINTS = _checkpoints._ANY_GREEN_ENABLED
 cdef bint _ANY_ASYNC_BUT_TRIO_CHECKPOINTS = (
     _checkpoints._ANY_ASYNC_BUT_TRIO_ENABLED
 )
 cdef bint _TRIO_CHECKPOINTS = _checkpoints._TRIO_CHECKPOINTS_ENABLED
+cdef bint _ASYNCIO_CHECKPOINTS = _checkpoints._ASYNCIO_CHECKPOINTS_ENABLED
+cdef object _async_checkpoint = _checkpoints.async_checkpoint
 
 # for aiologic_peek_running_loop(): the pid that a loop running in this
 # process has recorded
@@ -108,9 +112,18 @@ cdef int _async_task(Py_ssize_t *kind, size_t *ident) except -1:
     cdef object loop
     cdef object current
     cdef object current_tasks
-    if not _imported("trio") and (
-        _sniffio_cvar is None or get_value(_sniffio_cvar) is None
-    ):
+    cdef object name
+    if _imported("trio"):
+        # trio names itself in this thread-local while it runs
+        name = getattr(_async_library_tlocal, "name", None)
+        if name is not None:
+            if name == "trio":
+                current = _trio_current_task()
+                kind[0] = _TRIO
+                ident[0] = <size_t><PyObject *>current
+                return 0
+            return _task_from_object(_current_async_task_ident(), kind, ident)
+    if _sniffio_cvar is None or get_value(_sniffio_cvar) is None:
         # only asyncio can be running (no asyncio module: no loop)
         events = PyDict_GetItemWithError(
             <object>PyImport_GetModuleDict(), "asyncio.events"
@@ -186,3 +199,39 @@ cdef bint _async_checkpoint_may_yield() except -1:
     if _ANY_ASYNC_BUT_TRIO_CHECKPOINTS:
         return True
     return _TRIO_CHECKPOINTS and _imported("trio")
+
+
+cdef object _async_checkpoint_for(Py_ssize_t kind):
+    # What async_checkpoint() returns in a task of *kind*, or None when
+    # it would not yield; trio's own checkpoint is taken directly.
+    if get_value(_checkpoints_cvar) is None:
+        if kind == _ASYNCIO and not _ASYNCIO_CHECKPOINTS:
+            return None
+        if kind == _TRIO:
+            if not _TRIO_CHECKPOINTS:
+                return None
+            return _trio_entry_points()[1]()
+    return _async_checkpoint()
+
+
+# trio's current_task() and checkpoint(), found once trio runs; one tuple,
+# so that a thread sees both or none
+cdef object _trio_functions = None
+
+
+cdef object _trio_entry_points():
+    global _trio_functions
+    functions = _trio_functions
+    if functions is None:
+        from trio.lowlevel import checkpoint, current_task
+
+        functions = (current_task, checkpoint)
+        with cython.critical_section(_entry_points_guard):
+            if _trio_functions is None:
+                _trio_functions = functions
+            functions = _trio_functions
+    return functions
+
+
+cdef inline object _trio_current_task():
+    return _trio_entry_points()[0]()

@@ -41,8 +41,8 @@ cdef class LimiterCore:
     def __aenter__(self):
         # `async with` awaits the result at once: a token borrowed here
         # needs no coroutine
-        cdef int found = self._async_take(1, True)
-        if found == _TAKEN:
+        found = self._async_take(1, True)
+        if found is None:
             return aiologic_ready_new(self)
         return self._async_enter_rest(found)
 
@@ -58,8 +58,8 @@ cdef class LimiterCore:
         """
         if blocking and timeout is not None:
             timeout = _check_timeout(timeout)
-        cdef int found = self._async_take(1, blocking)
-        if found == _TAKEN:
+        found = self._async_take(1, blocking)
+        if found is None:
             return True
         return await self._async_acquire_rest(found, 1, blocking, timeout)
 
@@ -130,7 +130,7 @@ cdef class LimiterCore:
                 raise
         return True
 
-    cdef int _async_take(self, Py_ssize_t count, bint blocking) except -1:
+    cdef object _async_take(self, Py_ssize_t count, bint blocking):
         cdef Py_ssize_t kind
         cdef size_t ident
         _async_task(&kind, &ident)
@@ -140,27 +140,27 @@ cdef class LimiterCore:
         elif self._core._try_acquire(_NO_TASK, 0):
             self._borrowers[task] = count
         else:
-            return _BUSY
-        if blocking and _async_checkpoint_may_yield():
-            return _TAKEN_YIELD
-        return _TAKEN
+            return _MUST_WAIT
+        if blocking:
+            return _async_checkpoint_for(kind)
+        return None
 
-    async def _async_enter_rest(self, int found):
+    async def _async_enter_rest(self, found):
         await self._async_acquire_rest(found, 1, True, None)
         return self
 
     async def _async_acquire_rest(
-        self, int found, Py_ssize_t count, blocking, timeout
+        self, found, Py_ssize_t count, blocking, timeout
     ):
         # What _async_take left: a checkpoint, or the wait for a token.
-        task = _current_async_task_ident()
-        if found == _BUSY:
+        if found is _MUST_WAIT:
+            task = _current_async_task_ident()
             return await self._async_wait(task, count, blocking, timeout)
         try:
-            await _async_checkpoint()
+            await found
         except BaseException:
             # cancelled at the checkpoint: give back what was taken
-            self._release(task, count)
+            self._async_release(count)
             raise
         return True
 
@@ -213,8 +213,8 @@ cdef class RLimiterCore(LimiterCore):
         cdef Py_ssize_t depth = _depth_argument(count)
         if blocking and timeout is not None:
             timeout = _check_timeout(timeout)
-        cdef int found = self._async_take(depth, blocking)
-        if found == _TAKEN:
+        found = self._async_take(depth, blocking)
+        if found is None:
             return True
         return await self._async_acquire_rest(found, depth, blocking, timeout)
 

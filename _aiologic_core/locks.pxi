@@ -16,16 +16,13 @@ cdef extern from "ready.h":
 
 aiologic_ready_init()
 
-cdef object _async_checkpoint = _checkpoints.async_checkpoint
-
 # what __aexit__ returns: its work is done by the time it returns
 cdef object _DONE = aiologic_ready_new(None)
 
-cdef enum:
-    # what an attempt to take a lock in an async task found
-    _TAKEN = 0  # taken or re-entered, nothing left to do
-    _TAKEN_YIELD = 1  # taken or re-entered, a checkpoint may yield
-    _BUSY = 2  # held by another task: wait, or fail without blocking
+# What _async_take() returns when no permit is free: wait, or fail
+# without blocking. Else it returns None (taken, nothing left to do) or
+# the checkpoint to await (taken; given back if the checkpoint raises).
+cdef object _MUST_WAIT = object()
 
 
 cdef inline Py_ssize_t _depth_argument(object count) except -1:
@@ -75,8 +72,8 @@ cdef class LockCore:
     def __aenter__(self):
         # `async with` awaits the result at once: a lock taken here needs
         # no coroutine
-        cdef int found = self._async_take(1, True)
-        if found == _TAKEN:
+        found = self._async_take(1, True)
+        if found is None:
             return aiologic_ready_new(self)
         return self._async_enter_rest(found)
 
@@ -93,8 +90,8 @@ cdef class LockCore:
         """
         if blocking and timeout is not None:
             timeout = _check_timeout(timeout)
-        cdef int found = self._async_take(1, blocking)
-        if found == _TAKEN:
+        found = self._async_take(1, blocking)
+        if found is None:
             return True
         return await self._async_acquire_rest(found, 1, blocking, timeout)
 
@@ -184,7 +181,7 @@ cdef class LockCore:
                 raise
         return True
 
-    cdef int _async_take(self, Py_ssize_t count, bint blocking) except -1:
+    cdef object _async_take(self, Py_ssize_t count, bint blocking):
         cdef Py_ssize_t kind
         cdef size_t ident
         cdef PermitCounter core = self._core
@@ -194,27 +191,27 @@ cdef class LockCore:
         elif core._try_acquire(kind, ident):
             self._took(count)
         else:
-            return _BUSY
-        if blocking and _async_checkpoint_may_yield():
-            return _TAKEN_YIELD
-        return _TAKEN
+            return _MUST_WAIT
+        if blocking:
+            return _async_checkpoint_for(kind)
+        return None
 
-    async def _async_enter_rest(self, int found):
+    async def _async_enter_rest(self, found):
         await self._async_acquire_rest(found, 1, True, None)
         return self
 
     async def _async_acquire_rest(
-        self, int found, Py_ssize_t count, blocking, timeout
+        self, found, Py_ssize_t count, blocking, timeout
     ):
         # What _async_take left: a checkpoint, or the wait for the lock.
-        task = _current_async_task_ident()
-        if found == _BUSY:
+        if found is _MUST_WAIT:
+            task = _current_async_task_ident()
             return await self._async_wait(task, count, blocking, timeout)
         try:
-            await _async_checkpoint()
+            await found
         except BaseException:
             # cancelled at the checkpoint: give back what was taken
-            self._release_task(task, count)
+            self._async_release(count)
             raise
         return True
 
@@ -296,8 +293,8 @@ cdef class RLockCore(LockCore):
         cdef Py_ssize_t depth = _depth_argument(count)
         if blocking and timeout is not None:
             timeout = _check_timeout(timeout)
-        cdef int found = self._async_take(depth, blocking)
-        if found == _TAKEN:
+        found = self._async_take(depth, blocking)
+        if found is None:
             return True
         return await self._async_acquire_rest(found, depth, blocking, timeout)
 

@@ -50,8 +50,8 @@ cdef class SemaphoreCore:
     def __aenter__(self):
         # `async with` awaits the result at once: a permit taken here
         # needs no coroutine
-        cdef int found = self._async_take(True)
-        if found == _TAKEN:
+        found = self._async_take(True)
+        if found is None:
             return aiologic_ready_new(self)
         return self._async_enter_rest(found)
 
@@ -67,8 +67,8 @@ cdef class SemaphoreCore:
         """
         if blocking and timeout is not None:
             timeout = _check_timeout(timeout)
-        cdef int found = self._async_take(blocking)
-        if found == _TAKEN:
+        found = self._async_take(blocking)
+        if found is None:
             return True
         return await self._async_acquire_rest(found, blocking, timeout)
 
@@ -137,23 +137,23 @@ cdef class SemaphoreCore:
                 raise
         return True
 
-    cdef int _async_take(self, bint blocking) except -1:
+    cdef object _async_take(self, bint blocking):
         if not self._core._try_acquire(_NO_TASK, 0):
-            return _BUSY
+            return _MUST_WAIT
         if blocking and _async_checkpoint_may_yield():
-            return _TAKEN_YIELD
-        return _TAKEN
+            return _async_checkpoint()
+        return None
 
-    async def _async_enter_rest(self, int found):
+    async def _async_enter_rest(self, found):
         await self._async_acquire_rest(found, True, None)
         return self
 
-    async def _async_acquire_rest(self, int found, blocking, timeout):
+    async def _async_acquire_rest(self, found, blocking, timeout):
         # What _async_take left: a checkpoint, or the wait for a permit.
-        if found == _BUSY:
+        if found is _MUST_WAIT:
             return await self._async_wait(blocking, timeout)
         try:
-            await _async_checkpoint()
+            await found
         except BaseException:
             # cancelled at the checkpoint: give back what was taken
             self._release(1)

@@ -308,10 +308,10 @@ class _Ready:
 #: what ``__aexit__`` returns: its work is done by the time it returns
 _DONE: Final = _Ready(None)
 
-# what an attempt to take a lock in an async task found
-_TAKEN: Final = 0  # taken or re-entered, nothing left to do
-_TAKEN_YIELD: Final = 1  # taken or re-entered, a checkpoint may yield
-_BUSY: Final = 2  # held by another task: wait, or fail without blocking
+# What _async_take() returns when no permit is free: wait, or fail
+# without blocking. Else it returns None (taken, nothing left to do) or
+# the checkpoint to await (taken; given back if the checkpoint raises).
+_MUST_WAIT: Final = object()
 
 
 class LockCore:
@@ -347,7 +347,7 @@ class LockCore:
         # `async with` awaits the result at once: a lock taken here needs
         # no coroutine
         found = self._async_take(1, True)
-        if found == _TAKEN:
+        if found is None:
             return _Ready(self)
         return self._async_enter_rest(found)
 
@@ -367,7 +367,7 @@ class LockCore:
         if blocking:
             timeout = check_timeout(timeout)
         found = self._async_take(1, blocking)
-        if found == _TAKEN:
+        if found is None:
             return True
         return await self._async_acquire_rest(found, 1, blocking, timeout)
 
@@ -437,7 +437,7 @@ class LockCore:
                 raise
         return True
 
-    def _async_take(self, count: int, blocking: bool) -> int:
+    def _async_take(self, count: int, blocking: bool) -> Any:
         # The part of an async acquire that runs before any await.
         task = current_async_task_ident()
         core = self._core
@@ -446,24 +446,24 @@ class LockCore:
         elif core.try_acquire(task):
             self._acquired(count)
         else:
-            return _BUSY
-        return _TAKEN_YIELD if blocking else _TAKEN
+            return _MUST_WAIT
+        return async_checkpoint() if blocking else None
 
-    async def _async_enter_rest(self, found: int) -> Any:
+    async def _async_enter_rest(self, found: Any) -> Any:
         await self._async_acquire_rest(found, 1, True, None)
         return self
 
     async def _async_acquire_rest(
-        self, found: int, count: int, blocking: bool, timeout: float | None
+        self, found: Any, count: int, blocking: bool, timeout: float | None
     ) -> bool:
         # What _async_take left: a checkpoint, or the wait for the lock.
         task = current_async_task_ident()
-        if found == _BUSY:
+        if found is _MUST_WAIT:
             return await self._async_wait(  # type: ignore[attr-defined,no-any-return]
                 task, count, blocking, timeout
             )
         try:
-            await async_checkpoint()
+            await found
         except BaseException:
             # cancelled at the checkpoint: give back what was taken
             self._release(task, count)
@@ -537,7 +537,7 @@ class RLockCore(LockCore):
         if blocking:
             timeout = check_timeout(timeout)
         found = self._async_take(count, blocking)
-        if found == _TAKEN:
+        if found is None:
             return True
         return await self._async_acquire_rest(found, count, blocking, timeout)
 
@@ -624,7 +624,7 @@ class SemaphoreCore:
         # `async with` awaits the result at once: a permit taken here
         # needs no coroutine
         found = self._async_take(True)
-        if found == _TAKEN:
+        if found is None:
             return _Ready(self)
         return self._async_enter_rest(found)
 
@@ -643,7 +643,7 @@ class SemaphoreCore:
         if blocking:
             timeout = check_timeout(timeout)
         found = self._async_take(blocking)
-        if found == _TAKEN:
+        if found is None:
             return True
         return await self._async_acquire_rest(found, blocking, timeout)
 
@@ -709,26 +709,26 @@ class SemaphoreCore:
                 raise
         return True
 
-    def _async_take(self, blocking: bool) -> int:
+    def _async_take(self, blocking: bool) -> Any:
         # The part of an async acquire that runs before any await.
         if not self._core.try_acquire():
-            return _BUSY
-        return _TAKEN_YIELD if blocking else _TAKEN
+            return _MUST_WAIT
+        return async_checkpoint() if blocking else None
 
-    async def _async_enter_rest(self, found: int) -> Any:
+    async def _async_enter_rest(self, found: Any) -> Any:
         await self._async_acquire_rest(found, True, None)
         return self
 
     async def _async_acquire_rest(
-        self, found: int, blocking: bool, timeout: float | None
+        self, found: Any, blocking: bool, timeout: float | None
     ) -> bool:
         # What _async_take left: a checkpoint, or the wait for a permit.
-        if found == _BUSY:
+        if found is _MUST_WAIT:
             return await self._async_wait(  # type: ignore
                 blocking, timeout
             )
         try:
-            await async_checkpoint()
+            await found
         except BaseException:
             # cancelled at the checkpoint: give back what was taken
             self._release(1)
@@ -777,7 +777,7 @@ class LimiterCore:
         # `async with` awaits the result at once: a token borrowed here
         # needs no coroutine
         found = self._async_take(1, True)
-        if found == _TAKEN:
+        if found is None:
             return _Ready(self)
         return self._async_enter_rest(found)
 
@@ -796,7 +796,7 @@ class LimiterCore:
         if blocking:
             timeout = check_timeout(timeout)
         found = self._async_take(1, blocking)
-        if found == _TAKEN:
+        if found is None:
             return True
         return await self._async_acquire_rest(found, 1, blocking, timeout)
 
@@ -861,7 +861,7 @@ class LimiterCore:
                 raise
         return True
 
-    def _async_take(self, count: int, blocking: bool) -> int:
+    def _async_take(self, count: int, blocking: bool) -> Any:
         # The part of an async acquire that runs before any await.
         task = current_async_task_ident()
         if task in self._borrowers:
@@ -869,24 +869,24 @@ class LimiterCore:
         elif self._core.try_acquire():
             self._borrowers[task] = count
         else:
-            return _BUSY
-        return _TAKEN_YIELD if blocking else _TAKEN
+            return _MUST_WAIT
+        return async_checkpoint() if blocking else None
 
-    async def _async_enter_rest(self, found: int) -> Any:
+    async def _async_enter_rest(self, found: Any) -> Any:
         await self._async_acquire_rest(found, 1, True, None)
         return self
 
     async def _async_acquire_rest(
-        self, found: int, count: int, blocking: bool, timeout: float | None
+        self, found: Any, count: int, blocking: bool, timeout: float | None
     ) -> bool:
         # What _async_take left: a checkpoint, or the wait for a token.
         task = current_async_task_ident()
-        if found == _BUSY:
+        if found is _MUST_WAIT:
             return await self._async_wait(  # type: ignore[attr-defined,no-any-return]
                 task, count, blocking, timeout
             )
         try:
-            await async_checkpoint()
+            await found
         except BaseException:
             # cancelled at the checkpoint: give back what was taken
             self._release(task, count)
@@ -941,7 +941,7 @@ class RLimiterCore(LimiterCore):
         if blocking:
             timeout = check_timeout(timeout)
         found = self._async_take(count, blocking)
-        if found == _TAKEN:
+        if found is None:
             return True
         return await self._async_acquire_rest(found, count, blocking, timeout)
 
