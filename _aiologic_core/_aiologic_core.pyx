@@ -41,7 +41,9 @@ from atomics cimport (
     aiologic_exchange,
     aiologic_fetch_add,
     aiologic_load,
+    aiologic_load_acquire,
     aiologic_store,
+    aiologic_store_release,
 )
 
 from aiologic._pycore import WaitQueue

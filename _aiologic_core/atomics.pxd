@@ -7,6 +7,8 @@
 cdef extern from "atomics.h" nogil:
     Py_ssize_t aiologic_load(Py_ssize_t *ptr)
     void aiologic_store(Py_ssize_t *ptr, Py_ssize_t value)
+    Py_ssize_t aiologic_load_acquire(Py_ssize_t *ptr)
+    void aiologic_store_release(Py_ssize_t *ptr, Py_ssize_t value)
     Py_ssize_t aiologic_exchange(Py_ssize_t *ptr, Py_ssize_t value)
     Py_ssize_t aiologic_fetch_add(Py_ssize_t *ptr, Py_ssize_t value)
     bint aiologic_compare_exchange(

@@ -146,11 +146,11 @@ cdef class LockCore:
 
     @property
     def _count(self):
-        return aiologic_load(&self._depth)
+        return aiologic_load_acquire(&self._depth)
 
     @property
     def _owner_thread(self):
-        cdef Py_ssize_t thread = aiologic_load(&self._thread)
+        cdef Py_ssize_t thread = aiologic_load_acquire(&self._thread)
         return None if thread == 0 else <size_t>thread
 
     # ``count`` is the depth the caller will hold (always 1 for Lock)
@@ -220,13 +220,16 @@ cdef class LockCore:
             raise RuntimeError(
                 "the current task is already holding this lock"
             )
-        aiologic_fetch_add(&self._depth, count)
+        # only the owner writes its depth
+        aiologic_store_release(
+            &self._depth, aiologic_load_acquire(&self._depth) + count
+        )
         return 0
 
     cdef inline void _took(self, Py_ssize_t count) noexcept:
         # the lock was just taken, or handed over to this task
-        aiologic_store(&self._depth, count)
-        aiologic_store(&self._thread, <Py_ssize_t>_thread_ident())
+        aiologic_store_release(&self._depth, count)
+        aiologic_store_release(&self._thread, <Py_ssize_t>_thread_ident())
 
     def _acquired(self, Py_ssize_t count):
         self._took(count)
@@ -257,19 +260,19 @@ cdef class LockCore:
             if core.owner is None and aiologic_load(&core._value) > 0:
                 raise RuntimeError("release unlocked lock")
             raise RuntimeError("the current task is not holding this lock")
-        remaining = aiologic_load(&self._depth) - count
+        remaining = aiologic_load_acquire(&self._depth) - count
         if remaining < 0:
             raise RuntimeError("lock released too many times")
-        aiologic_store(&self._depth, remaining)
+        aiologic_store_release(&self._depth, remaining)
         if remaining == 0:
-            aiologic_store(&self._thread, 0)
+            aiologic_store_release(&self._thread, 0)
             core._release(1)
         return 0
 
     def _release_save(self):
         """Release the lock whatever its depth; return the depth."""
         cdef Py_ssize_t depth = aiologic_exchange(&self._depth, 0)
-        aiologic_store(&self._thread, 0)
+        aiologic_store_release(&self._thread, 0)
         self._core._release(1)
         return depth
 
@@ -326,7 +329,7 @@ cdef class RLockCore(LockCore):
         cdef size_t ident
         _async_task(&kind, &ident)
         if self._core._owned_by(kind, ident):
-            return aiologic_load(&self._depth)
+            return aiologic_load_acquire(&self._depth)
         return 0
 
     def green_count(self):
@@ -335,7 +338,7 @@ cdef class RLockCore(LockCore):
         cdef size_t ident
         _green_task(&kind, &ident)
         if self._core._owned_by(kind, ident):
-            return aiologic_load(&self._depth)
+            return aiologic_load_acquire(&self._depth)
         return 0
 
     @property
@@ -343,4 +346,4 @@ cdef class RLockCore(LockCore):
         """The recursion depth of the owner (0 when unlocked)."""
         if self._core.owner is None:
             return 0
-        return aiologic_load(&self._depth)
+        return aiologic_load_acquire(&self._depth)

@@ -42,12 +42,12 @@ cdef class PermitCounter(_WaiterList):
         cdef Py_ssize_t kind
         cdef Py_ssize_t ident
         while True:
-            ident = aiologic_load(&self._owner_id)
-            kind = aiologic_load(&self._owner_kind)
+            ident = aiologic_load_acquire(&self._owner_id)
+            kind = aiologic_load_acquire(&self._owner_kind)
             if kind == _NO_TASK:
                 if ident == 0:
                     return None
-            elif aiologic_load(&self._owner_id) == ident:
+            elif aiologic_load_acquire(&self._owner_id) == ident:
                 return _task_to_object(kind, <size_t>ident)
             # an owner is being named right now: read again
 
@@ -59,14 +59,14 @@ cdef class PermitCounter(_WaiterList):
         self._set_owner(kind, ident)
 
     cdef inline void _set_owner(self, Py_ssize_t kind, size_t ident) noexcept:
-        aiologic_store(&self._owner_kind, _NO_TASK)
-        aiologic_store(&self._owner_id, <Py_ssize_t>ident)
-        aiologic_store(&self._owner_kind, kind)
+        aiologic_store_release(&self._owner_kind, _NO_TASK)
+        aiologic_store_release(&self._owner_id, <Py_ssize_t>ident)
+        aiologic_store_release(&self._owner_kind, kind)
 
     cdef inline bint _owned_by(self, Py_ssize_t kind, size_t ident) noexcept:
         return (
-            aiologic_load(&self._owner_id) == <Py_ssize_t>ident
-            and aiologic_load(&self._owner_kind) == kind
+            aiologic_load_acquire(&self._owner_id) == <Py_ssize_t>ident
+            and aiologic_load_acquire(&self._owner_kind) == kind
         )
 
     @property
