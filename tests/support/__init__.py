@@ -186,11 +186,21 @@ SUBPROCESS_CWD = os.path.dirname(os.path.abspath(__file__))
 
 def subprocess_env(environ=None):
     """An environment in which a Python subprocess imports the very
-    ``aiologic`` these tests import (the installed one under ``make test``).
+    ``aiologic`` these tests import (the installed one under ``make test``),
+    with the same core selected (the one the ``impl`` fixture loaded last).
     """
     import aiologic
 
+    implementation = sys.modules["aiologic._impl"].IMPLEMENTATION
     env = dict(os.environ if environ is None else environ)
+    if implementation == "python":
+        env["AIOLOGIC_NO_EXTENSIONS"] = "1"
+        env.pop("AIOLOGIC_REQUIRE_EXTENSIONS", None)
+    else:
+        # a subprocess that cannot load the compiled core must fail, not
+        # quietly test the pure one
+        env.pop("AIOLOGIC_NO_EXTENSIONS", None)
+        env["AIOLOGIC_REQUIRE_EXTENSIONS"] = "1"
     parent = os.path.dirname(
         os.path.dirname(os.path.abspath(aiologic.__file__))
     )
