@@ -10,7 +10,8 @@ Why this is safe without the GIL (CPython 3.13t):
 
 - Counters and flags are C scalars read and written only through the
   atomics header (``atomics.pxd``): a sequentially consistent load, store,
-  fetch-add or compare-exchange each.
+  fetch-add or compare-exchange each (acquire/release for words that only
+  their owner writes).
 - Waiters sit in an intrusive doubly linked list (O(1) append, pop first
   and removal of a waiter that gave up). The list is changed only inside a
   critical section on its owner object; a section touches pointers and
@@ -29,6 +30,11 @@ Why this is safe without the GIL (CPython 3.13t):
   an owner are read consistently.
 
 With the GIL, the atomics compile to plain loads and stores (atomics.h).
+
+The base classes of the hot primitives (locks.pxi, semaphores.pxi,
+limiters.pxi, events.pxi, queues.pxi) run the calls that need not wait in
+C: no bytecode, no library detection for plain threads, asyncio and trio
+tasks (identity.pxi). Waiting stays in the Python subclasses.
 """
 
 cimport cython

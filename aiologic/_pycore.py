@@ -25,6 +25,14 @@ free permits wait in a reserve (an int), so a large value costs no
 memory; the reserve changes only under a short thread lock, which a
 taker that finds no single item takes too before it gives up.
 
+On top of these, the base classes of the hot primitives (``LockCore``,
+``RLockCore``, ``SemaphoreCore``, ``LimiterCore``, ``RLimiterCore``,
+``EventBase``, ``SimpleQueueCore``) hold the calls that need not wait:
+taking a free permit, giving permits back, testing and setting events,
+passing a set event, simple-queue puts and gets. The public classes
+subclass them and add the slow paths (waiting), reprs and the object
+protocol, written once for both cores.
+
 The compiled core (``_aiologic_core``) implements the same names with the
 same contract; ``aiologic._impl`` picks one of the two at import.
 """
