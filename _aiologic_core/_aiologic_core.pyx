@@ -48,7 +48,6 @@ from atomics cimport (
     aiologic_fetch_add,
     aiologic_load,
     aiologic_load_acquire,
-    aiologic_store,
     aiologic_store_release,
 )
 
@@ -60,11 +59,18 @@ __all__ = (
     "LimiterCore",
     "LockCore",
     "PermitCounter",
+    "QueueCore",
     "RLimiterCore",
     "RLockCore",
+    "STORAGE_FIFO",
+    "STORAGE_HEAP",
+    "STORAGE_HOOKS",
+    "STORAGE_LIFO",
     "SemaphoreCore",
     "SimpleQueueCore",
     "WaitQueue",
+    "heap_pop",
+    "heap_push",
 )
 
 cdef extern from *:

@@ -87,21 +87,15 @@ cdef class SemaphoreCore:
 
         ``count == 0`` does nothing; a negative count is a ValueError.
         """
-        cdef Py_ssize_t permits = self._count_argument(count)
-        if permits:
-            self._release(permits)
+        self._release_argument(count)
 
     def async_release(self, /, count=1):
         """Same as ``release()``."""
-        cdef Py_ssize_t permits = self._count_argument(count)
-        if permits:
-            self._release(permits)
+        self._release_argument(count)
 
     def green_release(self, /, count=1):
         """Same as ``release()``."""
-        cdef Py_ssize_t permits = self._count_argument(count)
-        if permits:
-            self._release(permits)
+        self._release_argument(count)
 
     @property
     def value(self):
@@ -112,6 +106,12 @@ cdef class SemaphoreCore:
     def waiting(self):
         """The number of tasks waiting for a permit."""
         return aiologic_load(&self._core._waiting)
+
+    cdef int _release_argument(self, object count) except -1:
+        cdef Py_ssize_t permits = self._count_argument(count)
+        if permits:
+            self._release(permits)
+        return 0
 
     cdef Py_ssize_t _count_argument(self, object count) except -1:
         if count is not _ONE:

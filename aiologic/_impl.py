@@ -24,11 +24,18 @@ __all__ = (
     "LimiterCore",
     "LockCore",
     "PermitCounter",
+    "QueueCore",
     "RLimiterCore",
     "RLockCore",
+    "STORAGE_FIFO",
+    "STORAGE_HEAP",
+    "STORAGE_HOOKS",
+    "STORAGE_LIFO",
     "SemaphoreCore",
     "SimpleQueueCore",
     "WaitQueue",
+    "heap_pop",
+    "heap_push",
 )
 
 
@@ -59,12 +66,19 @@ if TYPE_CHECKING:
         EventCore,
         LimiterCore,
         LockCore,
+        STORAGE_FIFO,
+        STORAGE_HEAP,
+        STORAGE_HOOKS,
+        STORAGE_LIFO,
         PermitCounter,
+        QueueCore,
         RLimiterCore,
         RLockCore,
         SemaphoreCore,
         SimpleQueueCore,
         WaitQueue,
+        heap_pop,
+        heap_push,
     )
 
     IMPLEMENTATION: str

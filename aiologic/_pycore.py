@@ -27,9 +27,9 @@ taker that finds no single item takes too before it gives up.
 
 On top of these, the base classes of the hot primitives (``LockCore``,
 ``RLockCore``, ``SemaphoreCore``, ``LimiterCore``, ``RLimiterCore``,
-``EventBase``, ``SimpleQueueCore``) hold the calls that need not wait:
-taking a free permit, giving permits back, testing and setting events,
-passing a set event, simple-queue puts and gets. The public classes
+``EventBase``, ``SimpleQueueCore``, ``QueueCore``) hold the calls that
+need not wait: taking a free permit, giving permits back, testing and
+setting events, passing a set event, queue puts and gets. The public classes
 subclass them and add the slow paths (waiting), reprs and the object
 protocol, written once for both cores.
 
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
+from math import ceil
 from typing import Any, Final, Generator, Tuple
 
 from ._utils import check_count, check_depth, check_timeout
@@ -57,11 +58,18 @@ __all__ = (
     "LimiterCore",
     "LockCore",
     "PermitCounter",
+    "QueueCore",
     "RLimiterCore",
     "RLockCore",
+    "STORAGE_FIFO",
+    "STORAGE_HEAP",
+    "STORAGE_HOOKS",
+    "STORAGE_LIFO",
     "SemaphoreCore",
     "SimpleQueueCore",
     "WaitQueue",
+    "heap_pop",
+    "heap_push",
 )
 
 #: Free permits kept as single list items; more wait in the reserve.
@@ -1182,3 +1190,275 @@ class SimpleQueueCore:
     def waiting(self) -> int:
         """The number of waiting tasks (getters only)."""
         return self._core.waiting
+
+
+#: How ``QueueCore`` stores and takes items: through the subclass's
+#: ``_put``/``_get`` hooks, or, when those are the stock ones, directly.
+STORAGE_HOOKS: Final = 0
+STORAGE_FIFO: Final = 1  # a deque: append, popleft
+STORAGE_LIFO: Final = 2  # a list: append, pop
+STORAGE_HEAP: Final = 3  # a list kept as a binary heap
+
+
+class QueueCore:
+    """The hot paths of the complex queues: puts and gets that need not wait.
+
+    Every state change happens under ``_lock`` (an original thread lock,
+    held only for the change itself). ``_init_core()`` sets the capacity,
+    runs the ``_init`` hook that makes ``_data`` and records the storage
+    kind. Subclasses provide the slow paths:
+    ``_green_put_wait``/``_async_put_wait`` (item, blocking, timeout) and
+    ``_green_get_wait``/``_async_get_wait`` (blocking, timeout), which
+    fail at once when not blocking and else queue and wait;
+    ``_feed_getters()``, which hands stored items to waiting getters, and
+    ``_feed_putters()``, which stores the items of waiting putters.
+    """
+
+    __slots__ = (
+        "_bound",
+        "_data",
+        "_getters",
+        "_lock",
+        "_maxsize",
+        "_putters",
+        "_storage",
+    )
+
+    #: what ``_try_get()`` returns when no item could be taken
+    _NO_ITEM: Final[Any] = object()
+
+    def _init_core(self, items: Any, maxsize: Any, storage: int) -> None:
+        self._maxsize = maxsize
+        # room while len(data) < bound; 0: unbounded
+        if not maxsize or maxsize >= sys.maxsize:
+            self._bound = 0
+        else:
+            self._bound = ceil(maxsize)
+        self._getters: deque[Any] = deque()
+        self._putters: deque[Any] = deque()
+        self._lock = create_thread_lock()
+        self._init(items, maxsize)  # type: ignore[attr-defined]
+        self._storage = storage
+
+    # -- storage (with the lock held) ----------------------------------------
+
+    def _store(self, item: Any) -> None:
+        storage = self._storage
+        if storage == STORAGE_HEAP:
+            heap_push(self._data, item)
+        elif storage:
+            self._data.append(item)
+        else:
+            self._put(item)  # type: ignore[attr-defined]
+
+    def _take(self) -> Any:
+        storage = self._storage
+        if storage == STORAGE_FIFO:
+            return self._data.popleft()
+        if storage == STORAGE_LIFO:
+            return self._data.pop()
+        if storage == STORAGE_HEAP:
+            return heap_pop(self._data)
+        return self._get()  # type: ignore[attr-defined]
+
+    def _has_room(self) -> bool:
+        bound = self._bound
+        return not self._putters and (not bound or len(self._data) < bound)
+
+    def _has_item(self) -> bool:
+        return not self._getters and len(self._data) > 0
+
+    def _try_put(self, item: Any) -> bool:
+        if not self._has_room():
+            return False
+        self._store(item)
+        if self._getters:
+            self._feed_getters()  # type: ignore[attr-defined]
+        return True
+
+    def _try_get(self) -> Any:
+        if not self._has_item():
+            return self._NO_ITEM
+        item = self._take()
+        if self._putters:
+            self._feed_putters()  # type: ignore[attr-defined]
+        return item
+
+    # -- the calls ------------------------------------------------------------
+
+    async def async_put(
+        self,
+        /,
+        item: Any,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        """Store *item*, waiting in the current task while the queue is full.
+
+        Raises ``QueueFull`` on timeout or, with ``blocking=False``, when
+        there is no room at once. Cancelled while waiting: the item is not
+        stored, unless room had already been handed over.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+            if not self._has_room():  # a guess without the lock
+                return await self._async_put_wait(  # type: ignore
+                    item, True, timeout
+                )
+            await async_checkpoint()
+        with self._lock:
+            if self._try_put(item):
+                return None
+        return await self._async_put_wait(  # type: ignore[attr-defined]
+            item, blocking, timeout
+        )
+
+    def green_put(
+        self,
+        /,
+        item: Any,
+        *,
+        blocking: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        """Store *item*, blocking this thread/greenlet while it is full.
+
+        Raises ``QueueFull`` on timeout or, with ``blocking=False``, when
+        there is no room at once. Interrupted while waiting: the item is
+        not stored, unless room had already been handed over.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+            if not self._has_room():  # a guess without the lock
+                return self._green_put_wait(  # type: ignore[attr-defined]
+                    item, True, timeout
+                )
+            green_checkpoint()
+        with self._lock:
+            if self._try_put(item):
+                return None
+        return self._green_put_wait(  # type: ignore[attr-defined]
+            item, blocking, timeout
+        )
+
+    async def async_get(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> Any:
+        """Remove and return the next item, waiting in the current task.
+
+        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
+        no item can be taken at once. Cancelled while waiting: no item is
+        taken or lost.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+            if not self._has_item():  # a guess without the lock
+                return await self._async_get_wait(  # type: ignore
+                    True, timeout
+                )
+            await async_checkpoint()
+        with self._lock:
+            item = self._try_get()
+        if item is not self._NO_ITEM:
+            return item
+        return await self._async_get_wait(  # type: ignore[attr-defined]
+            blocking, timeout
+        )
+
+    def green_get(
+        self, /, *, blocking: bool = True, timeout: float | None = None
+    ) -> Any:
+        """Remove and return the next item, blocking this thread/greenlet.
+
+        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
+        no item can be taken at once. Interrupted while waiting: no item
+        is taken or lost.
+        """
+        if blocking:
+            timeout = check_timeout(timeout)
+            if not self._has_item():  # a guess without the lock
+                return self._green_get_wait(  # type: ignore[attr-defined]
+                    True, timeout
+                )
+            green_checkpoint()
+        with self._lock:
+            item = self._try_get()
+        if item is not self._NO_ITEM:
+            return item
+        return self._green_get_wait(  # type: ignore[attr-defined]
+            blocking, timeout
+        )
+
+    @property
+    def maxsize(self) -> Any:
+        """The capacity; 0 when the queue is unbounded."""
+        return self._maxsize
+
+    @property
+    def putting(self) -> int:
+        """The number of tasks waiting for room."""
+        return len(self._putters)
+
+    @property
+    def getting(self) -> int:
+        """The number of tasks waiting for an item."""
+        return len(self._getters)
+
+    @property
+    def waiting(self) -> int:
+        """The number of waiting tasks, putters and getters."""
+        return len(self._putters) + len(self._getters)
+
+
+# The heap operations lay items out exactly as heapq does (so reprs
+# match), but first do every comparison and only then move items: a
+# raising ``__lt__`` leaves the heap untouched. heapq moves items while it
+# compares, and its pure-Python version (PyPy) can then lose an item.
+
+
+def heap_push(heap: list[Any], item: Any) -> None:
+    """Add *item* to the binary heap *heap* (a list)."""
+    pos = len(heap)
+    while pos:
+        parent = (pos - 1) >> 1
+        if item < heap[parent]:
+            pos = parent
+        else:
+            break
+    heap.append(item)
+    hole = len(heap) - 1
+    while hole > pos:
+        parent = (hole - 1) >> 1
+        heap[hole] = heap[parent]
+        hole = parent
+    heap[pos] = item
+
+
+def heap_pop(heap: list[Any]) -> Any:
+    """Remove and return the smallest item of the binary heap *heap*."""
+    size = len(heap) - 1  # the size after the pop
+    if size <= 0:
+        return heap.pop()
+    last = heap[size]
+    # the path of smaller children from the root down to a leaf, as if the
+    # root were empty (it is compared with nothing in that phase)
+    path = [0]
+    child = 1
+    while child < size:
+        right = child + 1
+        if right < size and not heap[child] < heap[right]:
+            child = right
+        path.append(child)
+        child = 2 * child + 1
+    # where ``last`` settles on that path, sifting up from the leaf
+    index = len(path) - 1
+    while index and last < heap[path[index]]:
+        index -= 1
+    # every comparison is done: move the items
+    result = heap[0]
+    for i in range(index):
+        heap[path[i]] = heap[path[i + 1]]
+    heap[path[index]] = last
+    heap.pop()
+    return result

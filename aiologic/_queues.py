@@ -46,12 +46,19 @@ from collections import deque
 from heapq import heapify
 from typing import Any, Generic, Iterable, TypeVar
 
-from ._impl import SimpleQueueCore
-from ._utils import check_timeout
+from ._impl import (
+    STORAGE_FIFO,
+    STORAGE_HEAP,
+    STORAGE_HOOKS,
+    STORAGE_LIFO,
+    QueueCore,
+    SimpleQueueCore,
+    heap_pop,
+    heap_push,
+)
 from ._waiting import async_wait_permit, green_wait_permit
 from .lowlevel import async_checkpoint, green_checkpoint
 from .lowlevel._events import create_async_event, create_green_event
-from .lowlevel._thread_locks import create_thread_lock
 from .meta import MISSING, MissingType
 
 __all__ = (
@@ -67,7 +74,7 @@ __all__ = (
 _T = TypeVar("_T")
 
 # private markers: never visible to users, so never confused with items
-_NO_ITEM: Any = object()  # nothing could be taken
+_NO_ITEM: Any = QueueCore._NO_ITEM  # nothing could be taken
 _PENDING: Any = object()  # a woken putter's item is being stored
 _STORED: Any = object()  # a woken putter's item is stored
 
@@ -191,7 +198,7 @@ class SimpleLifoQueue(SimpleQueue[_T]):
     _LIFO = True
 
 
-class Queue(Generic[_T]):
+class Queue(QueueCore, Generic[_T]):
     """A FIFO queue, bounded by ``maxsize`` or unbounded.
 
     ``Queue(5)`` is ``Queue(maxsize=5)``. Waiting getters and putters are
@@ -209,14 +216,7 @@ class Queue(Generic[_T]):
     any thread, task or greenlet.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_data",
-        "_getters",
-        "_lock",
-        "_maxsize",
-        "_putters",
-    )
+    __slots__ = ("__weakref__",)
 
     _data: Any
 
@@ -234,12 +234,10 @@ class Queue(Generic[_T]):
         elif maxsize <= 0:
             msg = "maxsize must be >= 1 or None"
             raise ValueError(msg)
-        self = object.__new__(cls)
-        self._maxsize = maxsize
-        self._getters: deque[list[Any]] = deque()
-        self._putters: deque[list[Any]] = deque()
-        self._lock = create_thread_lock()
-        self._init(() if items is MISSING else items, maxsize)  # type: ignore
+        self = QueueCore.__new__(cls)
+        self._init_core(
+            () if items is MISSING else items, maxsize, _storage_of(cls)
+        )
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -319,29 +317,6 @@ class Queue(Generic[_T]):
             self._put(item)
 
     # -- state transitions (called with the internal lock held) ------------
-
-    def _has_room(self) -> bool:
-        maxsize = self._maxsize
-        return not self._putters and (not maxsize or len(self._data) < maxsize)
-
-    def _has_item(self) -> bool:
-        return not self._getters and len(self._data) > 0
-
-    def _try_put(self, item: _T) -> bool:
-        if not self._has_room():
-            return False
-        self._put(item)
-        if self._getters:
-            self._feed_getters()
-        return True
-
-    def _try_get(self) -> Any:
-        if not self._has_item():
-            return _NO_ITEM
-        item = self._get()
-        if self._putters:
-            self._feed_putters()
-        return item
 
     def _feed_getters(self) -> None:
         # items arrived while getters wait: hand them over in FIFO order
@@ -433,43 +408,25 @@ class Queue(Generic[_T]):
         if not entry[0].is_set():
             self._discard(self._putters, entry)
 
-    # -- public API ---------------------------------------------------------
+    # -- the slow paths of the core's calls --------------------------------
 
-    async def async_put(
-        self,
-        /,
-        item: _T,
-        *,
-        blocking: bool = True,
-        timeout: float | None = None,
+    async def _async_put_wait(
+        self, item: _T, blocking: bool, timeout: float | None
     ) -> None:
-        """Store *item*, waiting in the current task while the queue is full.
-
-        Raises ``QueueFull`` on timeout or, with ``blocking=False``, when
-        there is no room at once. Cancelled while waiting: the item is not
-        stored, unless room had already been handed over.
-        """
-        lock = self._lock
         if not blocking:
-            with lock:
-                if not self._try_put(item):
-                    raise QueueFull
-            return
-        timeout = check_timeout(timeout)
-        entry = None
+            raise QueueFull
+        lock = self._lock
+        entry = [create_async_event(), item, _PENDING]
         while True:
-            if self._has_room():  # a guess without the lock
-                await async_checkpoint()
-                with lock:
-                    if self._try_put(item):
-                        return
-            if entry is None:
-                entry = [create_async_event(), item, _PENDING]
             with lock:
                 if not self._has_room():
                     self._putters.append(entry)
                     break
             # room appeared meanwhile: pass the checkpoint first
+            await async_checkpoint()
+            with lock:
+                if self._try_put(item):
+                    return
         event = entry[0]
         try:
             if timeout is None:
@@ -481,40 +438,23 @@ class Queue(Generic[_T]):
             raise
         self._settle_put(entry, success)
 
-    def green_put(
-        self,
-        /,
-        item: _T,
-        *,
-        blocking: bool = True,
-        timeout: float | None = None,
+    def _green_put_wait(
+        self, item: _T, blocking: bool, timeout: float | None
     ) -> None:
-        """Store *item*, blocking this thread/greenlet while it is full.
-
-        Raises ``QueueFull`` on timeout or, with ``blocking=False``, when
-        there is no room at once. Interrupted while waiting: the item is
-        not stored, unless room had already been handed over.
-        """
-        lock = self._lock
         if not blocking:
-            with lock:
-                if not self._try_put(item):
-                    raise QueueFull
-            return
-        timeout = check_timeout(timeout)
-        entry = None
+            raise QueueFull
+        lock = self._lock
+        entry = [create_green_event(), item, _PENDING]
         while True:
-            if self._has_room():  # a guess without the lock
-                green_checkpoint()
-                with lock:
-                    if self._try_put(item):
-                        return
-            if entry is None:
-                entry = [create_green_event(), item, _PENDING]
             with lock:
                 if not self._has_room():
                     self._putters.append(entry)
                     break
+            # room appeared meanwhile: pass the checkpoint first
+            green_checkpoint()
+            with lock:
+                if self._try_put(item):
+                    return
         try:
             success = entry[0].wait(timeout)
         except BaseException:
@@ -522,37 +462,24 @@ class Queue(Generic[_T]):
             raise
         self._settle_put(entry, success)
 
-    async def async_get(
-        self, /, *, blocking: bool = True, timeout: float | None = None
+    async def _async_get_wait(
+        self, blocking: bool, timeout: float | None
     ) -> _T:
-        """Remove and return the next item, waiting in the current task.
-
-        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
-        no item can be taken at once. Cancelled while waiting: no item is
-        taken or lost.
-        """
-        lock = self._lock
         if not blocking:
-            with lock:
-                item = self._try_get()
-            if item is _NO_ITEM:
-                raise QueueEmpty
-            return item  # type: ignore[no-any-return]
-        timeout = check_timeout(timeout)
-        entry = None
+            raise QueueEmpty
+        lock = self._lock
+        entry = [create_async_event(), _NO_ITEM]
         while True:
-            if self._has_item():  # a guess without the lock
-                await async_checkpoint()
-                with lock:
-                    item = self._try_get()
-                if item is not _NO_ITEM:
-                    return item  # type: ignore[no-any-return]
-            if entry is None:
-                entry = [create_async_event(), _NO_ITEM]
             with lock:
                 if not self._has_item():
                     self._getters.append(entry)
                     break
+            # an item appeared meanwhile: pass the checkpoint first
+            await async_checkpoint()
+            with lock:
+                item = self._try_get()
+            if item is not _NO_ITEM:
+                return item  # type: ignore[no-any-return]
         event = entry[0]
         try:
             if timeout is None:
@@ -564,63 +491,28 @@ class Queue(Generic[_T]):
             raise
         return self._settle_get(entry, success)  # type: ignore[no-any-return]
 
-    def green_get(
-        self, /, *, blocking: bool = True, timeout: float | None = None
-    ) -> _T:
-        """Remove and return the next item, blocking this thread/greenlet.
-
-        Raises ``QueueEmpty`` on timeout or, with ``blocking=False``, when
-        no item can be taken at once. Interrupted while waiting: no item
-        is taken or lost.
-        """
-        lock = self._lock
+    def _green_get_wait(self, blocking: bool, timeout: float | None) -> _T:
         if not blocking:
-            with lock:
-                item = self._try_get()
-            if item is _NO_ITEM:
-                raise QueueEmpty
-            return item  # type: ignore[no-any-return]
-        timeout = check_timeout(timeout)
-        entry = None
+            raise QueueEmpty
+        lock = self._lock
+        entry = [create_green_event(), _NO_ITEM]
         while True:
-            if self._has_item():  # a guess without the lock
-                green_checkpoint()
-                with lock:
-                    item = self._try_get()
-                if item is not _NO_ITEM:
-                    return item  # type: ignore[no-any-return]
-            if entry is None:
-                entry = [create_green_event(), _NO_ITEM]
             with lock:
                 if not self._has_item():
                     self._getters.append(entry)
                     break
+            # an item appeared meanwhile: pass the checkpoint first
+            green_checkpoint()
+            with lock:
+                item = self._try_get()
+            if item is not _NO_ITEM:
+                return item  # type: ignore[no-any-return]
         try:
             success = entry[0].wait(timeout)
         except BaseException:
             self._abort_get(entry)
             raise
         return self._settle_get(entry, success)  # type: ignore[no-any-return]
-
-    @property
-    def maxsize(self) -> int:
-        """The capacity; 0 when the queue is unbounded."""
-        return self._maxsize  # type: ignore[no-any-return]
-
-    @property
-    def putting(self) -> int:
-        """The number of tasks waiting for room."""
-        return len(self._putters)
-
-    @property
-    def getting(self) -> int:
-        """The number of tasks waiting for an item."""
-        return len(self._getters)
-
-    @property
-    def waiting(self) -> int:
-        """The number of waiting tasks, putters and getters."""
-        return len(self._putters) + len(self._getters)
 
 
 class LifoQueue(Queue[_T]):
@@ -656,63 +548,28 @@ class PriorityQueue(Queue[_T]):
         heapify(self._data)
 
     def _put(self, item: _T) -> None:
-        _heap_push(self._data, item)
+        heap_push(self._data, item)
 
     def _get(self) -> _T:
-        return _heap_pop(self._data)  # type: ignore[no-any-return]
+        return heap_pop(self._data)  # type: ignore[no-any-return]
 
     def _unget(self, item: _T) -> None:
         self._put(item)
 
 
-# The heap operations below lay items out exactly as heapq does (so reprs
-# match), but first do every comparison and only then move items: a
-# raising ``__lt__`` leaves the heap untouched. heapq moves items while it
-# compares, and its pure-Python version (PyPy) can then lose an item.
+def _storage_of(cls: type) -> int:
+    # the core stores and takes directly when the hooks are stock ones
+    return _STOCK_STORAGE.get(
+        (cls._init, cls._put, cls._get),  # type: ignore[attr-defined]
+        STORAGE_HOOKS,
+    )
 
 
-def _heap_push(heap: list[Any], item: Any) -> None:
-    pos = len(heap)
-    while pos:
-        parentpos = (pos - 1) >> 1
-        if item < heap[parentpos]:
-            pos = parentpos
-        else:
-            break
-    heap.append(item)
-    hole = len(heap) - 1
-    while hole > pos:
-        parentpos = (hole - 1) >> 1
-        heap[hole] = heap[parentpos]
-        hole = parentpos
-    heap[pos] = item
-
-
-def _heap_pop(heap: list[Any]) -> Any:
-    size = len(heap) - 1  # the size after the pop
-    if size <= 0:
-        return heap.pop()
-    last = heap[size]
-    # the path of smaller children from the root down to a leaf, as if the
-    # root were empty (it is compared with nothing in that phase)
-    path = [0]
-    pos = 0
-    childpos = 1
-    while childpos < size:
-        rightpos = childpos + 1
-        if rightpos < size and not heap[childpos] < heap[rightpos]:
-            childpos = rightpos
-        path.append(childpos)
-        pos = childpos
-        childpos = 2 * pos + 1
-    # where ``last`` settles on that path, sifting up from the leaf
-    index = len(path) - 1
-    while index and last < heap[path[index]]:
-        index -= 1
-    # every comparison is done: move the items
-    result = heap[0]
-    for i in range(index):
-        heap[path[i]] = heap[path[i + 1]]
-    heap[path[index]] = last
-    heap.pop()
-    return result
+_STOCK_STORAGE = {
+    (kind._init, kind._put, kind._get): storage
+    for kind, storage in (
+        (Queue, STORAGE_FIFO),
+        (LifoQueue, STORAGE_LIFO),
+        (PriorityQueue, STORAGE_HEAP),
+    )
+}

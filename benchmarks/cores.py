@@ -37,6 +37,8 @@ SCENARIOS = {
     "contended_lock": ("4 threads on one `Lock`", 20_000),
     "event": ("`set()` + `is_set()` + `wait()` on a set event", 200_000),
     "simple_queue": ("`SimpleQueue` put + get, one thread", 200_000),
+    "queue": ("`Queue(8)` put + get, one thread", 200_000),
+    "asyncio_queue": ("asyncio `Queue(8)` put + get, one task", 100_000),
 }
 
 CANDIDATES = ("stdlib", "cython", "python", "0.17.1")
@@ -47,7 +49,7 @@ Timer = Callable[[int], float]  # runs n operations, returns seconds
 # -- the scenarios, run inside a worker process -------------------------
 
 
-def _primitives(candidate: str) -> Dict[str, Callable[[], object]]:
+def _primitives(candidate: str) -> Dict[str, Callable[..., object]]:
     if candidate == "stdlib":
         import asyncio
         import queue
@@ -60,6 +62,8 @@ def _primitives(candidate: str) -> Dict[str, Callable[[], object]]:
             "asyncio.Lock": asyncio.Lock,
             "Event": threading.Event,
             "SimpleQueue": queue.SimpleQueue,
+            "Queue": queue.Queue,
+            "asyncio.Queue": asyncio.Queue,
             "trio.Lock": lambda: __import__("trio").Lock(),
         }
     import aiologic
@@ -71,6 +75,8 @@ def _primitives(candidate: str) -> Dict[str, Callable[[], object]]:
         "asyncio.Lock": aiologic.Lock,
         "Event": aiologic.Event,
         "SimpleQueue": aiologic.SimpleQueue,
+        "Queue": aiologic.Queue,
+        "asyncio.Queue": aiologic.Queue,
         "trio.Lock": aiologic.Lock,
     }
 
@@ -161,16 +167,43 @@ def _event(factory: Callable[[], object]) -> Timer:
     return run
 
 
-def _simple_queue(factory: Callable[[], object]) -> Timer:
+def _method(obj: object, *names: str) -> Callable[..., object]:
+    # the first of *names* that obj has: the stdlib and aiologic differ
+    for name in names:
+        if hasattr(obj, name):
+            return getattr(obj, name)  # type: ignore[no-any-return]
+    raise AttributeError(names[0])
+
+
+def _put_get(factory: Callable[[], object]) -> Timer:
     def run(n: int) -> float:
         items = factory()
-        put = items.put  # type: ignore[attr-defined]
-        get = getattr(items, "get_nowait", None) or items.green_get  # type: ignore
+        put = _method(items, "put", "green_put")
+        get = _method(items, "get_nowait", "green_get")
         start = time.perf_counter()
         for i in range(n):
             put(i)
             get()
         return time.perf_counter() - start
+
+    return run
+
+
+def _asyncio_queue(factory: Callable[[int], object]) -> Timer:
+    def run(n: int) -> float:
+        import asyncio
+
+        async def main() -> float:
+            items = factory(8)
+            put = _method(items, "async_put", "put")
+            get = _method(items, "async_get", "get")
+            start = time.perf_counter()
+            for i in range(n):
+                await put(i)
+                await get()
+            return time.perf_counter() - start
+
+        return asyncio.run(main())
 
     return run
 
@@ -190,15 +223,19 @@ def _timer(scenario: str, candidate: str) -> Timer | None:
         "asyncio_lock": lambda: _asyncio_with(made["asyncio.Lock"]),
         "contended_lock": lambda: _contended(made["Lock"]),
         "event": lambda: _event(made["Event"]),
-        "simple_queue": lambda: _simple_queue(made["SimpleQueue"]),
+        "simple_queue": lambda: _put_get(made["SimpleQueue"]),
+        "queue": lambda: _put_get(lambda: made["Queue"](8)),
+        "asyncio_queue": lambda: _asyncio_queue(made["asyncio.Queue"]),
     }
     return builders[scenario]()
 
 
-def worker(candidate: str, scale: float) -> None:
-    """One round of every scenario; prints seconds per operation."""
-    results = {}
+def worker(candidate: str, scale: float, only: List[str]) -> None:
+    """One round of the scenarios; prints seconds per operation."""
+    results: Dict[str, object] = {}
     for scenario, (_, n) in SCENARIOS.items():
+        if only and scenario not in only:
+            continue
         run = _timer(scenario, candidate)
         if run is None:
             continue
@@ -218,7 +255,9 @@ def worker(candidate: str, scale: float) -> None:
 # -- the orchestration --------------------------------------------------
 
 
-def _run_worker(candidate: str, python: str, scale: float) -> dict:
+def _run_worker(
+    candidate: str, python: str, scale: float, only: List[str]
+) -> dict:
     env = dict(os.environ)
     env.pop("AIOLOGIC_NO_EXTENSIONS", None)
     env.pop("AIOLOGIC_REQUIRE_EXTENSIONS", None)
@@ -231,6 +270,8 @@ def _run_worker(candidate: str, python: str, scale: float) -> dict:
         env.pop("PYTHONPATH", None)
     args = [python, os.path.abspath(__file__), "--worker", candidate]
     args += ["--scale", str(scale)]
+    for scenario in only:
+        args += ["--only", scenario]
     output = subprocess.run(
         args,
         env=env,
@@ -267,10 +308,17 @@ def main() -> None:
     parser.add_argument(
         "--baseline", help="an interpreter with aiologic 0.17.1 installed"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        choices=SCENARIOS,
+        help="run this scenario (repeatable; default: all)",
+    )
     parser.add_argument("--worker", choices=CANDIDATES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.scale)
+        worker(args.worker, args.scale, args.only)
         return
 
     candidates = {name: sys.executable for name in CANDIDATES[:3]}
@@ -279,7 +327,9 @@ def main() -> None:
     rounds: Dict[str, List[dict]] = {name: [] for name in candidates}
     for _ in range(args.rounds):
         for name, python in candidates.items():
-            rounds[name].append(_run_worker(name, python, args.scale))
+            rounds[name].append(
+                _run_worker(name, python, args.scale, args.only)
+            )
     for name in candidates:
         core = rounds[name][0].get("core", "stdlib")
         if core != name:
@@ -287,6 +337,8 @@ def main() -> None:
 
     print(f"{_describe()}; medians of {args.rounds} rounds, time per op")
     for scenario, (title, _) in SCENARIOS.items():
+        if args.only and scenario not in args.only:
+            continue
         print(f"\n{title}")
         base = base_0171 = None
         for name in candidates:
@@ -305,6 +357,8 @@ def main() -> None:
         if base_0171 is not None:
             for name in ("cython", "python"):
                 values = [r[scenario] for r in rounds[name]]
+                if not values:
+                    continue
                 ratio = statistics.median(values) / base_0171
                 print(f"  {name:8s} x{ratio:5.2f} of 0.17.1")
 

@@ -49,6 +49,20 @@ PRIVATE_USED = {
     "RLimiterCore": {"_borrowers", "_core", "_init_core"},
     # the base class of the semaphores
     "SemaphoreCore": {"_core", "_init_core", "_max_value"},
+    # the base class of Queue, LifoQueue and PriorityQueue
+    "QueueCore": {
+        "_NO_ITEM",
+        "_data",
+        "_getters",
+        "_has_item",
+        "_has_room",
+        "_init_core",
+        "_lock",
+        "_maxsize",
+        "_putters",
+        "_try_get",
+        "_try_put",
+    },
     # the base class of SimpleQueue and SimpleLifoQueue
     "SimpleQueueCore": {"_core", "_data", "_init_core", "_pop"},
     # the waiter queue of Condition (its truth value comes from __len__)
@@ -56,6 +70,11 @@ PRIVATE_USED = {
 }
 
 CLASSES = tuple(sorted(PRIVATE_USED))
+
+#: The other exports: the storage kinds of QueueCore and the heap functions
+#: of PriorityQueue.
+CONSTANTS = ("STORAGE_FIFO", "STORAGE_HEAP", "STORAGE_HOOKS", "STORAGE_LIFO")
+FUNCTIONS = ("heap_pop", "heap_push")
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +143,15 @@ def test_same_exports(cores):
     pure, compiled = cores
     assert sorted(compiled.__all__) == sorted(pure.__all__)
     # a new core class needs its line in PRIVATE_USED
-    assert sorted(pure.__all__) == sorted(CLASSES)
-    for name in pure.__all__:
+    assert sorted(pure.__all__) == sorted(CLASSES + CONSTANTS + FUNCTIONS)
+    for name in CLASSES:
         assert isinstance(getattr(compiled, name), type), name
+    for name in CONSTANTS:
+        assert getattr(compiled, name) == getattr(pure, name), name
+    for name in FUNCTIONS:
+        assert callable(getattr(compiled, name)), name
+        expected = first_doc_line(getattr(pure, name))
+        assert first_doc_line(getattr(compiled, name)) == expected, name
 
 
 @pytest.mark.parametrize("name", CLASSES)
@@ -241,6 +266,9 @@ BAD_CALLS = [
     ("WaitQueue.popleft()", lambda m: m.WaitQueue().popleft()),
     ("WaitQueue.discard()", lambda m: m.WaitQueue().discard()),
     ("WaitQueue.remove(foreign)", lambda m: m.WaitQueue().remove(object())),
+    ("heap_pop([])", lambda m: m.heap_pop([])),
+    ("heap_push([1], 'a')", lambda m: m.heap_push([1], "a")),
+    ("heap_pop([1, 'a', 2])", lambda m: m.heap_pop([1, "a", 2])),
 ]
 
 
@@ -339,6 +367,69 @@ def scenario(module):
     log.append(("order", list(queue)))
     log.append(("empty", bool(module.WaitQueue()), len(module.WaitQueue())))
     return log
+
+
+class _Fragile:
+    """An item whose comparison raises once its budget is spent."""
+
+    budget = 0
+
+    def __init__(self, key):
+        self.key = key
+
+    def __lt__(self, other):
+        if _Fragile.budget <= 0:
+            raise ArithmeticError
+        _Fragile.budget -= 1
+        return self.key < other.key
+
+    def __repr__(self):
+        return f"F{self.key}"
+
+
+def heap_trace(module, seed):
+    """Random pushes and pops on one heap, with comparisons that fail at
+    random points; returns the layouts and what came out."""
+    import random
+
+    rng = random.Random(seed)
+    heap = []
+    log = []
+    for _ in range(300):
+        _Fragile.budget = rng.choice([0, 1, 2, 3, 100, 100, 100])
+        try:
+            if heap and rng.random() < 0.45:
+                log.append(("pop", module.heap_pop(heap).key))
+            else:
+                module.heap_push(heap, _Fragile(rng.randrange(50)))
+                log.append(("push",))
+        except ArithmeticError:
+            log.append(("raised",))
+        log.append([item.key for item in heap])
+    return log
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_same_heap_operations(cores, seed):
+    """The heap keeps heapq's layout, and a raising comparison leaves it
+    untouched, in both cores."""
+    import heapq
+
+    pure, compiled = cores
+    expected = heap_trace(pure, seed)
+    assert heap_trace(compiled, seed) == expected
+    assert ("raised",) in expected
+    # without failures, the layout is heapq's
+    _Fragile.budget = 10**9
+    for module in (pure, compiled):
+        ours, theirs = [], []
+        for key in [5, 3, 8, 1, 9, 2, 7, 3, 0, 6]:
+            module.heap_push(ours, _Fragile(key))
+            heapq.heappush(theirs, key)
+        assert [item.key for item in ours] == theirs
+        popped = [module.heap_pop(ours).key for _ in range(4)]
+        assert popped == [heapq.heappop(theirs) for _ in range(4)]
+        assert [item.key for item in ours] == theirs
 
 
 def test_same_scenario(cores):

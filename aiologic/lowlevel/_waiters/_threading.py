@@ -9,9 +9,11 @@ eventlet monkey-patching.
 
 from __future__ import annotations
 
+import os
+import sys
 from threading import TIMEOUT_MAX
 from time import monotonic
-from typing import Any, Final
+from typing import Any, Callable, Final
 
 from .._events import _PENDING, _SET, _BaseGreenEvent
 from .._thread_locks import _allocate_lock
@@ -21,7 +23,40 @@ __all__ = ("GreenEvent",)
 _TIMEOUT_MAX: Final[float] = TIMEOUT_MAX
 
 
+def _gil_enabled() -> bool:
+    return True
+
+
+_is_gil_enabled: Callable[[], bool] = getattr(
+    sys, "_is_gil_enabled", _gil_enabled
+)
+
+# Without the GIL, a hand-off usually arrives while the next waiter could
+# still be running: yielding the CPU a few times before parking spares the
+# wake-up of a sleeping thread (tens of microseconds on a busy machine).
+# With the GIL, a spinning waiter only steals the GIL from the releaser.
+_SPIN_ROUNDS: Final[range] = range(
+    64 if hasattr(os, "sched_yield") and (os.cpu_count() or 1) > 1 else 0
+)
+
+
+def _spin(lock: Any) -> bool:
+    if _SPIN_ROUNDS and not _is_gil_enabled():
+        sched_yield = os.sched_yield
+
+        for _ in _SPIN_ROUNDS:
+            if lock.acquire(False):
+                return True
+
+            sched_yield()
+
+    return False
+
+
 def _acquire(lock: Any, timeout: float | None) -> bool:
+    if (timeout is None or timeout > 0) and _spin(lock):
+        return True
+
     if timeout is None:
         return lock.acquire()
 
