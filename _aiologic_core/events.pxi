@@ -100,8 +100,11 @@ cdef class EventBase:
         if timeout is not None:
             timeout = _check_timeout(timeout)
         core = self._get_core()
-        if aiologic_load(&core._set) and not _async_checkpoint_may_yield():
-            return aiologic_ready_new(True)
+        if aiologic_load(&core._set):
+            checkpoint = _async_checkpoint_here()
+            if checkpoint is None:
+                return aiologic_ready_new(True)
+            return _passed(checkpoint).__await__()
         return self._async_wait_core(core, timeout).__await__()
 
     async def with_(self, /, timeout=None):
@@ -154,3 +157,9 @@ cdef class EventBase:
     def waiting(self):
         """The number of tasks waiting for the event."""
         return aiologic_load(&self._get_core()._waiting)
+
+
+async def _passed(checkpoint):
+    # a set event: only its checkpoint is left
+    await checkpoint
+    return True

@@ -17,6 +17,16 @@ from aiologic.lowlevel import _checkpoints, _identity, _libraries
 cdef extern from "running_loop.h":
     PyObject *aiologic_peek_running_loop(long pid)
 
+cdef extern from "imported.h":
+    enum:
+        AIOLOGIC_GEVENT
+        AIOLOGIC_EVENTLET
+        AIOLOGIC_TRIO
+    int aiologic_watch_modules() except -1
+    bint aiologic_may_be_imported(int which) noexcept
+
+aiologic_watch_modules()
+
 cdef extern from "Python.h":
     unsigned long PyThread_get_thread_ident()
     PyObject *PyImport_GetModuleDict()
@@ -68,7 +78,10 @@ if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-cdef inline bint _imported(str name) except -1:
+cdef inline bint _imported(int which, str name) except -1:
+    # whether sys.modules holds *name* (imported.h numbers it *which*)
+    if not aiologic_may_be_imported(which):
+        return False
     return PyDict_Contains(<object>PyImport_GetModuleDict(), name)
 
 
@@ -96,7 +109,9 @@ cdef object _task_to_object(Py_ssize_t kind, size_t ident):
 
 cdef int _green_task(Py_ssize_t *kind, size_t *ident) except -1:
     # The current green task; see current_green_task_ident().
-    if not _imported("gevent") and not _imported("eventlet"):
+    if not _imported(AIOLOGIC_GEVENT, "gevent") and not _imported(
+        AIOLOGIC_EVENTLET, "eventlet"
+    ):
         # no hub can exist: a plain thread
         kind[0] = _THREADING
         ident[0] = PyThread_get_thread_ident()
@@ -113,7 +128,7 @@ cdef int _async_task(Py_ssize_t *kind, size_t *ident) except -1:
     cdef object current
     cdef object current_tasks
     cdef object name
-    if _imported("trio"):
+    if _imported(AIOLOGIC_TRIO, "trio"):
         # trio names itself in this thread-local while it runs
         name = getattr(_async_library_tlocal, "name", None)
         if name is not None:
@@ -198,7 +213,18 @@ cdef bint _async_checkpoint_may_yield() except -1:
         return True
     if _ANY_ASYNC_BUT_TRIO_CHECKPOINTS:
         return True
-    return _TRIO_CHECKPOINTS and _imported("trio")
+    return _TRIO_CHECKPOINTS and _imported(AIOLOGIC_TRIO, "trio")
+
+
+cdef object _async_checkpoint_here():
+    # What async_checkpoint() returns in the current task, or None when it
+    # would not yield (trio being imported is not enough to ask the task)
+    cdef Py_ssize_t kind
+    cdef size_t ident
+    if not _async_checkpoint_may_yield():
+        return None
+    _async_task(&kind, &ident)
+    return _async_checkpoint_for(kind)
 
 
 cdef object _async_checkpoint_for(Py_ssize_t kind):

@@ -52,8 +52,9 @@ cdef class SimpleQueueCore:
         if blocking:
             if timeout is not None:
                 _check_timeout(timeout)
-            if _async_checkpoint_may_yield():
-                await _async_checkpoint()
+            checkpoint = _async_checkpoint_here()
+            if checkpoint is not None:
+                await checkpoint
         self._put(item)
 
     def green_put(self, /, item, *, blocking=True, timeout=None):
@@ -80,9 +81,10 @@ cdef class SimpleQueueCore:
             timeout = _check_timeout(timeout)
         if not core._try_acquire(_NO_TASK, 0):
             return await self._async_get_wait(blocking, timeout)
-        if blocking and _async_checkpoint_may_yield():
+        checkpoint = _async_checkpoint_here() if blocking else None
+        if checkpoint is not None:
             try:
-                await _async_checkpoint()
+                await checkpoint
             except BaseException:
                 # the item was not popped yet: its permit is enough
                 core._release(1)
@@ -282,8 +284,9 @@ cdef class QueueCore:
                 timeout = _check_timeout(timeout)
             if not self._room():  # a guess without the lock
                 return await self._async_put_wait(item, True, timeout)
-            if _async_checkpoint_may_yield():
-                await _async_checkpoint()
+            checkpoint = _async_checkpoint_here()
+            if checkpoint is not None:
+                await checkpoint
         if self._locked_try_put(item):
             return None
         return await self._async_put_wait(item, blocking, timeout)
@@ -317,8 +320,9 @@ cdef class QueueCore:
                 timeout = _check_timeout(timeout)
             if not self._item():  # a guess without the lock
                 return await self._async_get_wait(True, timeout)
-            if _async_checkpoint_may_yield():
-                await _async_checkpoint()
+            checkpoint = _async_checkpoint_here()
+            if checkpoint is not None:
+                await checkpoint
         item = self._locked_try_get()
         if item is not _QUEUE_NO_ITEM:
             return item

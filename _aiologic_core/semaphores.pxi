@@ -140,8 +140,8 @@ cdef class SemaphoreCore:
     cdef object _async_take(self, bint blocking):
         if not self._core._try_acquire(_NO_TASK, 0):
             return _MUST_WAIT
-        if blocking and _async_checkpoint_may_yield():
-            return _async_checkpoint()
+        if blocking:
+            return _async_checkpoint_here()
         return None
 
     async def _async_enter_rest(self, found):

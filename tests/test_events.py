@@ -371,6 +371,29 @@ def test_checkpoint_when_already_set(async_lib, event_type):
         assert world.call(body) == expected
 
 
+def test_set_event_awaitable_driven_by_hand(impl):
+    # code that drives an awaitable itself (send/throw/close), as event
+    # loop adapters do, sees a generator that finishes at once
+    import asyncio
+
+    event = impl.Event()
+    event.set()
+
+    async def body():
+        finished = event.__await__()
+        with pytest.raises(StopIteration) as info:
+            finished.send(None)
+        assert info.value.value is True
+        with pytest.raises(KeyError, match="given"):
+            event.__await__().throw(KeyError("given"))
+        with pytest.raises(KeyError):
+            event.__await__().throw(KeyError)
+        assert event.__await__().close() is None
+        return True
+
+    assert asyncio.run(body()) is True
+
+
 def test_trio_cancelled_scope_delivers_cancellation_on_set_event(impl):
     event = impl.Event()
     event.set()

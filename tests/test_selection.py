@@ -143,3 +143,67 @@ def test_import_loads_no_library(core):
     report = probe(**variables)
     assert_selected(report, core)
     assert report["libraries"] == [], report
+
+
+# What runs in a fresh interpreter: aiologic first, the library after it,
+# as an application that imports a library lazily does. Prints the owner
+# of a lock taken in that library and whether taking a free semaphore
+# passed a checkpoint (a cancelled scope is delivered there).
+_LATE_IMPORT = {
+    "trio": """
+import json
+import aiologic
+import trio
+
+async def main():
+    lock = aiologic.Lock()
+    async with lock:
+        owner = lock.owner[0]
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        async with aiologic.Semaphore():
+            pass
+    return owner, scope.cancelled_caught
+
+owner, checkpointed = trio.run(main)
+print(json.dumps({"owner": owner, "checkpointed": checkpointed}))
+""",
+    "gevent": """
+import json
+import aiologic
+import gevent
+
+def take():
+    lock = aiologic.Lock()
+    with lock:
+        return lock.owner[0]
+
+owner = gevent.spawn(take).get()
+print(json.dumps({"owner": owner, "checkpointed": None}))
+""",
+}
+
+
+@pytest.mark.parametrize(
+    ("library", "expected"),
+    [
+        ("trio", {"owner": "trio", "checkpointed": True}),
+        ("gevent", {"owner": "gevent", "checkpointed": None}),
+    ],
+)
+def test_library_imported_after_aiologic(impl, library, expected):
+    """A library imported after aiologic is noticed at once: tasks are
+    told apart and checkpoints pass, on both cores (the compiled one
+    watches sys.modules from CPython 3.12 on)."""
+    support.require(library)
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-c", _LATE_IMPORT[library]],
+        env=support.subprocess_env(),
+        cwd=support.SUBPROCESS_CWD,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == expected
