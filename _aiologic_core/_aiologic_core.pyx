@@ -48,6 +48,7 @@ from atomics cimport (
     aiologic_fetch_add,
     aiologic_load,
     aiologic_load_acquire,
+    aiologic_store,
     aiologic_store_release,
 )
 

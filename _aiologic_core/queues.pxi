@@ -8,14 +8,62 @@
 # business (_green_get_wait and _async_get_wait, in aiologic/_queues.py).
 
 
-cdef class SimpleQueueCore:
+# The permits a shut-down simple queue adds: more than its getters can
+# ever take, far fewer than a counter can hold.
+cdef Py_ssize_t _FLOOD = PY_SSIZE_T_MAX // 4
+
+
+cdef class _QueueBase:
+    """What both kinds of queues keep: the shutdown flag and the count of
+    unfinished tasks.
+
+    Both are atomic words, so neither a put nor ``task_done()`` needs a
+    lock (simple queue puts stay safe in signal handlers).
+    """
+
+    cdef Py_ssize_t _shut
+    cdef Py_ssize_t _unfinished
+
+    def _init_tasks(self, Py_ssize_t count):
+        aiologic_store(&self._unfinished, count)
+
+    def _unfinished_up(self):
+        # one item more was stored
+        aiologic_fetch_add(&self._unfinished, 1)
+
+    def _unfinished_down(self, bint strict):
+        # One task less; below zero is an error if *strict*, else ignored.
+        cdef Py_ssize_t count = aiologic_load(&self._unfinished)
+        while count > 0:
+            if aiologic_compare_exchange(&self._unfinished, &count, count - 1):
+                return count - 1
+        if strict:
+            raise ValueError("task_done() called too many times")
+        return 0
+
+    @property
+    def unfinished_tasks(self):
+        """The number of items put and not yet marked done."""
+        return aiologic_load(&self._unfinished)
+
+    @property
+    def is_shutdown(self):
+        """Whether ``shutdown()`` was called."""
+        return aiologic_load(&self._shut) != 0
+
+
+cdef class SimpleQueueCore(_QueueBase):
     """The hot paths of the simple queues: puts, and gets that need not wait.
 
     ``_init_core()`` takes the storage (a deque) and the order of gets.
     Each stored item is one permit of the counter, released after the
-    item is stored. Subclasses provide the slow paths:
-    ``_green_get_wait``/``_async_get_wait`` (fail at once, or queue and
-    wait for an item, then take it with ``_pop``).
+    item is stored. Once shut down, the counter is flooded with permits:
+    every getter, waiting or to come, takes an item while there are any,
+    and then finds none and is refused. Every stored item is also an
+    unfinished task until ``_unfinished_down()`` (task_done) counts it.
+    Subclasses provide the slow paths: ``_green_get_wait``/
+    ``_async_get_wait`` (fail at once, or queue and wait for an item, then
+    take it with ``_pop``), and ``_raise_shut_down()``.
     """
 
     cdef readonly PermitCounter _core
@@ -30,15 +78,20 @@ cdef class SimpleQueueCore:
         self._append = data.append
         self._take = data.pop if lifo else data.popleft
         self._core = PermitCounter(len(data))
+        self._init_tasks(len(data))
 
     def put(self, /, item):
         """Append *item*; never blocks, never yields.
 
-        Safe in signal handlers: no lock is taken.
+        Safe in signal handlers: no lock is taken. Raises
+        ``QueueShutDown`` once the queue is shut down.
         """
         self._put(item)
 
     cdef inline int _put(self, object item) except -1:
+        if aiologic_load(&self._shut):
+            self._raise_shut_down()
+        aiologic_fetch_add(&self._unfinished, 1)
         self._append(item)
         # the item is stored before its permit is visible
         return self._core._release(1)
@@ -89,7 +142,7 @@ cdef class SimpleQueueCore:
                 # the item was not popped yet: its permit is enough
                 core._release(1)
                 raise
-        return self._take()
+        return self._pop_item()
 
     def green_get(self, /, *, blocking=True, timeout=None):
         """Remove and return the next item, blocking this thread/greenlet.
@@ -110,11 +163,36 @@ cdef class SimpleQueueCore:
                 # the item was not popped yet: its permit is enough
                 core._release(1)
                 raise
-        return self._take()
+        return self._pop_item()
 
     def _pop(self):
-        # a permit was taken, so an item is there
-        return self._take()
+        return self._pop_item()
+
+    cdef object _pop_item(self):
+        # a permit was taken: an item is there, unless the queue was shut
+        # down (its flood of permits outnumbers the items)
+        try:
+            return self._take()
+        except IndexError:
+            if not aiologic_load(&self._shut):
+                raise
+        self._raise_shut_down()
+
+    def _shut_down(self, bint immediate):
+        # Refuse puts from now on; hand every getter a permit; with
+        # *immediate*, drop the items (each counts as a finished task).
+        cdef Py_ssize_t unset = 0
+        cdef bint first = aiologic_compare_exchange(&self._shut, &unset, 1)
+        data = self._data
+        if immediate:
+            while data:
+                try:
+                    data.pop()
+                except IndexError:  # taken by a getter meanwhile
+                    break
+                self._unfinished_down(False)
+        if first:
+            self._core._release(_FLOOD)
 
     @property
     def getting(self):
@@ -151,18 +229,21 @@ STORAGE_HEAP = _STORAGE_HEAP
 cdef object _QUEUE_NO_ITEM = object()
 
 
-cdef class QueueCore:
+cdef class QueueCore(_QueueBase):
     """The hot paths of the complex queues: puts and gets that need not wait.
 
     Every state change happens under ``_lock`` (an original thread lock,
     held only for the change itself). ``_init_core()`` sets the capacity,
     runs the ``_init`` hook that makes ``_data`` and records the storage
-    kind. Subclasses provide the slow paths:
-    ``_green_put_wait``/``_async_put_wait`` (item, blocking, timeout) and
-    ``_green_get_wait``/``_async_get_wait`` (blocking, timeout), which
-    fail at once when not blocking and else queue and wait;
-    ``_feed_getters()``, which hands stored items to waiting getters, and
-    ``_feed_putters()``, which stores the items of waiting putters.
+    kind. A shut-down queue has no room (puts go to the slow paths, which
+    refuse them). Every stored item is also an unfinished task until
+    ``_unfinished_down()`` (task_done) counts it. Subclasses provide the
+    slow paths: ``_green_put_wait``/``_async_put_wait`` (item, blocking,
+    timeout) and ``_green_get_wait``/``_async_get_wait`` (blocking,
+    timeout), which fail at once when not blocking and else queue and
+    wait; ``_feed_getters()``, which hands stored items to waiting
+    getters, and ``_feed_putters()``, which stores the items of waiting
+    putters.
     """
 
     cdef public object _data  # made by the _init hook
@@ -201,6 +282,7 @@ cdef class QueueCore:
             self._append = data.append
             self._pop_next = data.pop
         self._storage = storage
+        self._init_tasks(len(data))
 
     # -- storage (with the lock held) ----------------------------------------
 
@@ -221,7 +303,7 @@ cdef class QueueCore:
         return self._get()
 
     cdef inline bint _room(self) except -1:
-        if self._putters:
+        if self._putters or aiologic_load(&self._shut):
             return False
         return not self._bound or len(self._data) < self._bound
 
@@ -232,6 +314,7 @@ cdef class QueueCore:
         if not self._room():
             return False
         self._store(item)
+        aiologic_fetch_add(&self._unfinished, 1)
         if self._getters:
             self._feed_getters()
         return True
@@ -345,6 +428,10 @@ cdef class QueueCore:
         if item is not _QUEUE_NO_ITEM:
             return item
         return self._green_get_wait(blocking, timeout)
+
+    def _mark_shut_down(self):
+        # from now on there is no room (with the lock held)
+        aiologic_store(&self._shut, 1)
 
     @property
     def maxsize(self):

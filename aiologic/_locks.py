@@ -18,6 +18,10 @@ from typing import Any
 
 from ._impl import LockCore, RLockCore
 from ._waiting import async_wait_permit, green_wait_permit
+from .lowlevel._thread_locks import _get_ident
+
+# the libraries whose tasks run inside an event loop
+_ASYNC_LIBRARIES = frozenset({"asyncio", "trio", "curio"})
 
 __all__ = ("Lock", "RLock")
 
@@ -63,6 +67,7 @@ class Lock(LockCore):
     async def _async_wait(
         self, task: Any, count: int, blocking: bool, timeout: float | None
     ) -> bool:
+        self._check_mixed_deadlock(task)
         if not blocking:
             return False
         if not await async_wait_permit(self._core, task, timeout):
@@ -82,16 +87,23 @@ class Lock(LockCore):
         return True
 
     def _check_mixed_deadlock(self, task: Any) -> None:
-        # A plain thread blocking on a lock that an async task or greenlet
-        # of this very thread holds would never be woken.
+        # Waiting for a holder that runs in this very OS thread, but that
+        # the wait itself keeps from running, would never end: a plain
+        # thread blocking on a lock that a task or greenlet of its own
+        # holds, or an async task waiting for the plain thread that runs
+        # its event loop.
         owner = self._core.owner
-        if (
-            task[0] == "threading"
-            and owner is not None
-            and owner[0] != "threading"
-            and self._owner_thread == task[1]
-        ):
+        if owner is None or self._owner_thread != _get_ident():
+            return
+        if task[0] == "threading" and owner[0] != "threading":
             msg = "the current thread is already holding this lock"
+            raise RuntimeError(msg)
+        if task[0] in _ASYNC_LIBRARIES and owner[0] == "threading":
+            msg = (
+                "the current thread is already holding this lock (acquired"
+                " outside its event loop, which cannot run until it is"
+                " released)"
+            )
             raise RuntimeError(msg)
 
 

@@ -1063,14 +1063,58 @@ class EventBase:
         return self._core.waiting
 
 
-class SimpleQueueCore:
+class _QueueBase:
+    """What both kinds of queues keep: the shutdown flag and the count of
+    unfinished tasks.
+
+    The count is a deque with an entry per task: appends and pops are
+    atomic, so neither a put nor ``task_done()`` needs a lock (simple
+    queue puts stay safe in signal handlers).
+    """
+
+    __slots__ = ("_shut", "_tally")
+
+    def _init_tasks(self, count: int) -> None:
+        self._shut = False
+        self._tally: deque[None] = deque([None] * count)
+
+    def _unfinished_up(self) -> None:
+        # one item more was stored
+        self._tally.append(None)
+
+    def _unfinished_down(self, strict: bool) -> int:
+        # One task less; below zero is an error if *strict*, else ignored.
+        try:
+            self._tally.pop()
+        except IndexError:
+            if strict:
+                msg = "task_done() called too many times"
+                raise ValueError(msg) from None
+        return len(self._tally)
+
+    @property
+    def unfinished_tasks(self) -> int:
+        """The number of items put and not yet marked done."""
+        return len(self._tally)
+
+    @property
+    def is_shutdown(self) -> bool:
+        """Whether ``shutdown()`` was called."""
+        return self._shut
+
+
+class SimpleQueueCore(_QueueBase):
     """The hot paths of the simple queues: puts, and gets that need not wait.
 
     ``_init_core()`` takes the storage (a deque) and the order of gets.
     Each stored item is one permit of the counter, released after the
-    item is stored. Subclasses provide the slow paths:
-    ``_green_get_wait``/``_async_get_wait`` (fail at once, or queue and
-    wait for an item, then take it with ``_pop``).
+    item is stored. Once shut down, the counter is flooded with permits:
+    every getter, waiting or to come, takes an item while there are any,
+    and then finds none and is refused. Every stored item is also an
+    unfinished task until ``_unfinished_down()`` (task_done) counts it.
+    Subclasses provide the slow paths: ``_green_get_wait``/
+    ``_async_get_wait`` (fail at once, or queue and wait for an item, then
+    take it with ``_pop``), and ``_raise_shut_down()``.
     """
 
     __slots__ = ("_core", "_data", "_lifo")
@@ -1079,12 +1123,17 @@ class SimpleQueueCore:
         self._data = data
         self._lifo = lifo
         self._core = PermitCounter(len(data))
+        self._init_tasks(len(data))
 
     def put(self, /, item: Any) -> None:
         """Append *item*; never blocks, never yields.
 
-        Safe in signal handlers: no lock is taken.
+        Safe in signal handlers: no lock is taken. Raises
+        ``QueueShutDown`` once the queue is shut down.
         """
+        if self._shut:
+            self._raise_shut_down()  # type: ignore[attr-defined]
+        self._unfinished_up()
         self._data.append(item)
         # the item is stored before its permit is visible
         self._core.release(1)
@@ -1176,10 +1225,33 @@ class SimpleQueueCore:
         return self._pop()
 
     def _pop(self) -> Any:
-        # a permit was taken, so an item is there
-        if self._lifo:
-            return self._data.pop()
-        return self._data.popleft()
+        # a permit was taken: an item is there, unless the queue was shut
+        # down (its flood of permits outnumbers the items)
+        try:
+            if self._lifo:
+                return self._data.pop()
+            return self._data.popleft()
+        except IndexError:
+            if not self._shut:
+                raise
+        self._raise_shut_down()  # type: ignore[attr-defined]
+
+    def _shut_down(self, immediate: bool) -> None:
+        # Refuse puts from now on; hand every getter a permit; with
+        # *immediate*, drop the items (each counts as a finished task).
+        with _SHUT_DOWN_LOCK:
+            first = not self._shut
+            self._shut = True
+        if immediate:
+            data = self._data
+            while data:
+                try:
+                    data.pop()
+                except IndexError:  # taken by a getter meanwhile
+                    break
+                self._unfinished_down(False)
+        if first:
+            self._core.release(_FLOOD)
 
     @property
     def getting(self) -> int:
@@ -1192,6 +1264,14 @@ class SimpleQueueCore:
         return self._core.waiting
 
 
+#: The permits a shut-down simple queue adds: more than its getters can
+#: ever take, far fewer than a counter can hold.
+_FLOOD: Final = sys.maxsize // 4
+
+#: Makes the first ``shutdown()`` of a queue known (shutdowns are rare).
+_SHUT_DOWN_LOCK: Final = create_thread_lock()
+
+
 #: How ``QueueCore`` stores and takes items: through the subclass's
 #: ``_put``/``_get`` hooks, or, when those are the stock ones, directly.
 STORAGE_HOOKS: Final = 0
@@ -1200,18 +1280,21 @@ STORAGE_LIFO: Final = 2  # a list: append, pop
 STORAGE_HEAP: Final = 3  # a list kept as a binary heap
 
 
-class QueueCore:
+class QueueCore(_QueueBase):
     """The hot paths of the complex queues: puts and gets that need not wait.
 
     Every state change happens under ``_lock`` (an original thread lock,
     held only for the change itself). ``_init_core()`` sets the capacity,
     runs the ``_init`` hook that makes ``_data`` and records the storage
-    kind. Subclasses provide the slow paths:
-    ``_green_put_wait``/``_async_put_wait`` (item, blocking, timeout) and
-    ``_green_get_wait``/``_async_get_wait`` (blocking, timeout), which
-    fail at once when not blocking and else queue and wait;
-    ``_feed_getters()``, which hands stored items to waiting getters, and
-    ``_feed_putters()``, which stores the items of waiting putters.
+    kind. A shut-down queue has no room (puts go to the slow paths, which
+    refuse them). Every stored item is also an unfinished task until
+    ``_unfinished_down()`` (task_done) counts it. Subclasses provide the
+    slow paths: ``_green_put_wait``/``_async_put_wait`` (item, blocking,
+    timeout) and ``_green_get_wait``/``_async_get_wait`` (blocking,
+    timeout), which fail at once when not blocking and else queue and
+    wait; ``_feed_getters()``, which hands stored items to waiting
+    getters, and ``_feed_putters()``, which stores the items of waiting
+    putters.
     """
 
     __slots__ = (
@@ -1239,6 +1322,7 @@ class QueueCore:
         self._lock = create_thread_lock()
         self._init(items, maxsize)  # type: ignore[attr-defined]
         self._storage = storage
+        self._init_tasks(len(self._data))
 
     # -- storage (with the lock held) ----------------------------------------
 
@@ -1262,8 +1346,10 @@ class QueueCore:
         return self._get()  # type: ignore[attr-defined]
 
     def _has_room(self) -> bool:
+        if self._putters or self._shut:
+            return False
         bound = self._bound
-        return not self._putters and (not bound or len(self._data) < bound)
+        return not bound or len(self._data) < bound
 
     def _has_item(self) -> bool:
         return not self._getters and len(self._data) > 0
@@ -1272,6 +1358,7 @@ class QueueCore:
         if not self._has_room():
             return False
         self._store(item)
+        self._unfinished_up()
         if self._getters:
             self._feed_getters()  # type: ignore[attr-defined]
         return True
@@ -1389,6 +1476,10 @@ class QueueCore:
         return self._green_get_wait(  # type: ignore[attr-defined]
             blocking, timeout
         )
+
+    def _mark_shut_down(self) -> None:
+        # from now on there is no room (with the lock held)
+        self._shut = True
 
     @property
     def maxsize(self) -> Any:

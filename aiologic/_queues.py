@@ -56,6 +56,7 @@ from ._impl import (
     heap_pop,
     heap_push,
 )
+from ._utils import check_timeout
 from ._waiting import async_wait_permit, green_wait_permit
 from .lowlevel import async_checkpoint, green_checkpoint
 from .lowlevel._events import create_async_event, create_green_event
@@ -67,6 +68,7 @@ __all__ = (
     "Queue",
     "QueueEmpty",
     "QueueFull",
+    "QueueShutDown",
     "SimpleLifoQueue",
     "SimpleQueue",
 )
@@ -77,6 +79,7 @@ _T = TypeVar("_T")
 _NO_ITEM: Any = QueueCore._NO_ITEM  # nothing could be taken
 _PENDING: Any = object()  # a woken putter's item is being stored
 _STORED: Any = object()  # a woken putter's item is stored
+_SHUT_DOWN: Any = object()  # a waiter was woken by shutdown()
 
 
 class QueueEmpty(Exception):
@@ -85,6 +88,120 @@ class QueueEmpty(Exception):
 
 class QueueFull(Exception):
     """Raised by a put that found no room (non-blocking or timed out)."""
+
+
+class QueueShutDown(Exception):
+    """Raised by a put on a shut-down queue, and by a get on a shut-down
+    queue that has no item left."""
+
+
+class _JoinWaiters:
+    """The tasks waiting in ``join()`` for the unfinished count to be 0.
+
+    A joiner queues its event, then looks at the count once more: a
+    ``task_done()`` that reached zero before the event was queued is not
+    missed. Lock-free (deque appends and pops), as the simple queues are.
+    """
+
+    __slots__ = ("_events",)
+
+    def __init__(self) -> None:
+        self._events: deque[Any] = deque()
+
+    def wake_all(self) -> None:
+        # the count reached zero: everyone waiting so far may go
+        events = self._events
+        while events:
+            try:
+                event = events.popleft()
+            except IndexError:  # emptied by another waker
+                break
+            event.set()
+
+    def _leave(self, event: Any) -> None:
+        try:
+            self._events.remove(event)
+        except ValueError:
+            pass  # already taken by a waker
+
+    def _queue(self, event: Any, queue: Any) -> None:
+        self._events.append(event)
+        if not queue.unfinished_tasks:
+            event.set()  # zero was reached meanwhile
+
+    def green_wait(self, queue: Any, timeout: float | None) -> bool:
+        timeout = check_timeout(timeout)
+        if not queue.unfinished_tasks:
+            green_checkpoint()
+            return True
+        event = create_green_event()
+        self._queue(event, queue)
+        try:
+            success = event.wait(timeout)
+        except BaseException:
+            if not event.is_set():
+                self._leave(event)
+            raise
+        if not success:
+            self._leave(event)
+        return success  # type: ignore[no-any-return]
+
+    async def async_wait(self, queue: Any, timeout: float | None) -> bool:
+        timeout = check_timeout(timeout)
+        if not queue.unfinished_tasks:
+            await async_checkpoint()
+            return True
+        event = create_async_event()
+        self._queue(event, queue)
+        try:
+            if timeout is None:
+                success = await event
+            else:
+                success = await event.with_(timeout)
+        except BaseException:
+            if not event.is_set():
+                self._leave(event)
+            raise
+        if not success:
+            self._leave(event)
+        return success  # type: ignore[no-any-return]
+
+
+class _Joinable:
+    """``task_done()`` and the joins, for both kinds of queues."""
+
+    __slots__ = ()
+
+    _joiners: _JoinWaiters
+
+    def task_done(self) -> None:
+        """Mark one item taken out of the queue as processed.
+
+        When every item put has been marked so, the tasks waiting in a
+        join are woken. Raises ``ValueError`` if called more times than
+        items were put.
+        """
+        if not self._unfinished_down(True):  # type: ignore[attr-defined]
+            self._joiners.wake_all()
+
+    def green_join(self, /, *, timeout: float | None = None) -> bool:
+        """Block this thread/greenlet until every item is marked done.
+
+        Returns True then (at once, after a checkpoint, when nothing is
+        unfinished), False on timeout.
+        """
+        return self._joiners.green_wait(self, timeout)
+
+    async def async_join(self, /, *, timeout: float | None = None) -> bool:
+        """Wait in the current task until every item is marked done.
+
+        Returns True then (at once, after a checkpoint, when nothing is
+        unfinished), False on timeout. Cancelled: the task stops waiting.
+        """
+        return await self._joiners.async_wait(self, timeout)
+
+    def _raise_shut_down(self) -> None:
+        raise QueueShutDown
 
 
 def _snapshot(data: Any) -> list[Any]:
@@ -111,7 +228,7 @@ def _items_args(data: Any, action: str) -> tuple[Any, ...]:
     return (items,)
 
 
-class SimpleQueue(SimpleQueueCore, Generic[_T]):
+class SimpleQueue(SimpleQueueCore, _Joinable, Generic[_T]):
     """An unbounded FIFO queue with non-blocking, signal-safe puts.
 
     Getters are served in arrival order, each by direct hand-off of the
@@ -121,7 +238,7 @@ class SimpleQueue(SimpleQueueCore, Generic[_T]):
     be called from any thread, task or greenlet.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = ("__weakref__", "_joiners")
 
     _data: deque[_T]
 
@@ -132,7 +249,19 @@ class SimpleQueue(SimpleQueueCore, Generic[_T]):
         self = SimpleQueueCore.__new__(cls)
         data = deque() if items is MISSING else deque(items)  # type: ignore
         self._init_core(data, cls._LIFO)
+        self._joiners = _JoinWaiters()
         return self
+
+    def shutdown(self, /, immediate: bool = False) -> None:
+        """Refuse puts from now on: they raise ``QueueShutDown``.
+
+        Gets go on while items remain, then raise ``QueueShutDown``, and
+        so do the getters waiting now. With ``immediate=True`` the items
+        left are dropped (each counts as done for the joins). Idempotent.
+        """
+        self._shut_down(immediate)
+        if immediate and not self.unfinished_tasks:
+            self._joiners.wake_all()
 
     def __getnewargs__(self) -> tuple[Any, ...]:
         return _items_args(self._data, "Pickling")
@@ -198,7 +327,7 @@ class SimpleLifoQueue(SimpleQueue[_T]):
     _LIFO = True
 
 
-class Queue(QueueCore, Generic[_T]):
+class Queue(QueueCore, _Joinable, Generic[_T]):
     """A FIFO queue, bounded by ``maxsize`` or unbounded.
 
     ``Queue(5)`` is ``Queue(maxsize=5)``. Waiting getters and putters are
@@ -216,7 +345,7 @@ class Queue(QueueCore, Generic[_T]):
     any thread, task or greenlet.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = ("__weakref__", "_joiners")
 
     _data: Any
 
@@ -238,7 +367,33 @@ class Queue(QueueCore, Generic[_T]):
         self._init_core(
             () if items is MISSING else items, maxsize, _storage_of(cls)
         )
+        self._joiners = _JoinWaiters()
         return self
+
+    def shutdown(self, /, immediate: bool = False) -> None:
+        """Refuse puts from now on: they raise ``QueueShutDown``, and so
+        do the putters waiting now (their items are not stored).
+
+        Gets go on while items remain, then raise ``QueueShutDown``, and
+        so do the getters waiting now. With ``immediate=True`` the items
+        left are dropped (each counts as done for the joins). Idempotent.
+        """
+        with self._lock:
+            self._mark_shut_down()
+            if immediate:
+                data = self._data
+                while len(data):
+                    self._get()
+                    self._unfinished_down(False)
+            # getters wait only while the storage is empty, putters only
+            # while it is full: every one of them is refused
+            for waiters, slot in ((self._getters, 1), (self._putters, 2)):
+                while waiters:
+                    entry = waiters.popleft()
+                    entry[slot] = _SHUT_DOWN
+                    entry[0].set()  # fails for one that gave up: no matter
+        if immediate and not self.unfinished_tasks:
+            self._joiners.wake_all()
 
     def __getnewargs__(self) -> tuple[Any, ...]:
         return self._args(_items_args(self._data, "Pickling"))
@@ -359,6 +514,7 @@ class Queue(QueueCore, Generic[_T]):
             except BaseException as exc:  # noqa: BLE001
                 entry[2] = exc
             else:
+                self._unfinished_up()
                 entry[2] = _STORED
 
     def _discard(self, waiters: deque[list[Any]], entry: list[Any]) -> None:
@@ -375,13 +531,16 @@ class Queue(QueueCore, Generic[_T]):
             raise QueueEmpty
         item = entry[1]
         entry[1] = _NO_ITEM
+        if item is _SHUT_DOWN:
+            raise QueueShutDown
         return item
 
     def _abort_get(self, entry: list[Any]) -> None:
         # after a getter's wait raised
         if entry[0].is_set():
-            with self._lock:
-                self._give_back(entry[1])
+            if entry[1] is not _SHUT_DOWN:
+                with self._lock:
+                    self._give_back(entry[1])
             entry[1] = _NO_ITEM
         else:
             self._discard(self._getters, entry)
@@ -397,6 +556,8 @@ class Queue(QueueCore, Generic[_T]):
             with self._lock:
                 state = entry[2]
         entry[1] = entry[2] = None
+        if state is _SHUT_DOWN:
+            raise QueueShutDown
         if state is not _STORED:
             try:
                 raise state
@@ -410,16 +571,24 @@ class Queue(QueueCore, Generic[_T]):
 
     # -- the slow paths of the core's calls --------------------------------
 
+    def _refuse_get(self) -> None:
+        # a get that will not wait found no item it could take
+        if self.is_shutdown and not len(self._data):
+            raise QueueShutDown
+        raise QueueEmpty
+
     async def _async_put_wait(
         self, item: _T, blocking: bool, timeout: float | None
     ) -> None:
         if not blocking:
-            raise QueueFull
+            raise QueueShutDown if self.is_shutdown else QueueFull
         lock = self._lock
         entry = [create_async_event(), item, _PENDING]
         while True:
             with lock:
                 if not self._has_room():
+                    if self.is_shutdown:
+                        raise QueueShutDown
                     self._putters.append(entry)
                     break
             # room appeared meanwhile: pass the checkpoint first
@@ -442,12 +611,14 @@ class Queue(QueueCore, Generic[_T]):
         self, item: _T, blocking: bool, timeout: float | None
     ) -> None:
         if not blocking:
-            raise QueueFull
+            raise QueueShutDown if self.is_shutdown else QueueFull
         lock = self._lock
         entry = [create_green_event(), item, _PENDING]
         while True:
             with lock:
                 if not self._has_room():
+                    if self.is_shutdown:
+                        raise QueueShutDown
                     self._putters.append(entry)
                     break
             # room appeared meanwhile: pass the checkpoint first
@@ -466,12 +637,14 @@ class Queue(QueueCore, Generic[_T]):
         self, blocking: bool, timeout: float | None
     ) -> _T:
         if not blocking:
-            raise QueueEmpty
+            self._refuse_get()
         lock = self._lock
         entry = [create_async_event(), _NO_ITEM]
         while True:
             with lock:
                 if not self._has_item():
+                    if self.is_shutdown and not len(self._data):
+                        raise QueueShutDown
                     self._getters.append(entry)
                     break
             # an item appeared meanwhile: pass the checkpoint first
@@ -493,12 +666,14 @@ class Queue(QueueCore, Generic[_T]):
 
     def _green_get_wait(self, blocking: bool, timeout: float | None) -> _T:
         if not blocking:
-            raise QueueEmpty
+            self._refuse_get()
         lock = self._lock
         entry = [create_green_event(), _NO_ITEM]
         while True:
             with lock:
                 if not self._has_item():
+                    if self.is_shutdown and not len(self._data):
+                        raise QueueShutDown
                     self._getters.append(entry)
                     break
             # an item appeared meanwhile: pass the checkpoint first

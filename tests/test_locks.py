@@ -8,6 +8,7 @@ import copy
 import math
 import pickle
 import re
+import threading
 import time
 import weakref
 
@@ -251,6 +252,62 @@ def test_green_acquire_in_thread_of_holding_task_raises(async_lib, lock_type):
             True,
             0,
         )
+    assert not lock.locked()
+
+
+def test_async_acquire_in_loop_of_holding_thread_raises(async_lib, lock_type):
+    # the other way round: a task waiting for the plain thread that runs
+    # its own event loop would never wake up either
+    lock = lock_type()
+    with support.World(async_lib) as world:
+
+        async def body():
+            assert lock.green_acquire()  # the loop's thread, not a task
+            try:
+                with pytest.raises(RuntimeError) as info:
+                    await lock.async_acquire()
+                with pytest.raises(RuntimeError):
+                    await lock.async_acquire(blocking=False)
+                with pytest.raises(RuntimeError):
+                    async with lock:
+                        pass
+                return str(info.value), lock.green_owned(), lock.waiting
+            finally:
+                lock.green_release()
+
+        message, owned, waiting = world.call(body)
+    assert message.startswith(
+        "the current thread is already holding this lock"
+    )
+    assert "event loop" in message
+    assert (owned, waiting) == (True, 0)
+    assert not lock.locked()
+
+
+def test_async_acquire_waits_for_a_thread_of_another_loop(lock_type):
+    # a lock held by another OS thread is an ordinary wait, not a deadlock
+    lock = lock_type()
+    holder_ready, release = threading.Event(), threading.Event()
+
+    def hold():
+        with lock:
+            holder_ready.set()
+            release.wait(support.DEFAULT_TIMEOUT)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holder_ready.wait(support.DEFAULT_TIMEOUT)
+    with support.World("asyncio") as world:
+
+        async def body():
+            async with lock:
+                return lock.async_owned()
+
+        task = world.spawn(body)
+        support.wait_waiting(lock, 1)
+        release.set()
+        assert task.result() is True
+    holder.join(support.DEFAULT_TIMEOUT)
     assert not lock.locked()
 
 

@@ -62,9 +62,19 @@ PRIVATE_USED = {
         "_putters",
         "_try_get",
         "_try_put",
+        "_mark_shut_down",
+        "_unfinished_down",
+        "_unfinished_up",
     },
     # the base class of SimpleQueue and SimpleLifoQueue
-    "SimpleQueueCore": {"_core", "_data", "_init_core", "_pop"},
+    "SimpleQueueCore": {
+        "_core",
+        "_data",
+        "_init_core",
+        "_pop",
+        "_shut_down",
+        "_unfinished_down",
+    },
     # the waiter queue of Condition (its truth value comes from __len__)
     "WaitQueue": {"__len__"},
 }
