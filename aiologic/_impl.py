@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING
 
 __all__ = (
     "IMPLEMENTATION",
+    "STORAGE_FIFO",
+    "STORAGE_HEAP",
+    "STORAGE_HOOKS",
+    "STORAGE_LIFO",
     "EventBase",
     "EventCore",
     "LimiterCore",
@@ -27,10 +31,6 @@ __all__ = (
     "QueueCore",
     "RLimiterCore",
     "RLockCore",
-    "STORAGE_FIFO",
-    "STORAGE_HEAP",
-    "STORAGE_HOOKS",
-    "STORAGE_LIFO",
     "SemaphoreCore",
     "SimpleQueueCore",
     "WaitQueue",

@@ -53,6 +53,10 @@ from .lowlevel._identity import (
 from .lowlevel._thread_locks import _get_ident, create_thread_lock
 
 __all__ = (
+    "STORAGE_FIFO",
+    "STORAGE_HEAP",
+    "STORAGE_HOOKS",
+    "STORAGE_LIFO",
     "EventBase",
     "EventCore",
     "LimiterCore",
@@ -61,10 +65,6 @@ __all__ = (
     "QueueCore",
     "RLimiterCore",
     "RLockCore",
-    "STORAGE_FIFO",
-    "STORAGE_HEAP",
-    "STORAGE_HOOKS",
-    "STORAGE_LIFO",
     "SemaphoreCore",
     "SimpleQueueCore",
     "WaitQueue",
