@@ -1,12 +1,19 @@
 # SPDX-License-Identifier: MIT
 
-# Simple queues: puts, and gets that need not wait, in C.
+# Queues: puts, and gets that need not wait, in C. Waiting, shutting down
+# and joining are the subclasses' business (aiologic/_queues.py).
 #
-# Each stored item is one permit of the counter, released after the item
-# is stored: a getter that takes a permit finds its item. Deque appends
-# and pops are atomic with or without the GIL. Waiting is the subclass's
-# business (_green_get_wait and _async_get_wait, in aiologic/_queues.py).
+# Simple queues: each stored item is one permit of the counter, released
+# after the item is stored, so a getter that takes a permit finds its
+# item. Deque appends and pops are atomic with or without the GIL.
+#
+# Complex queues: every state change happens under the queue's thread
+# lock (the Python slow paths take the same lock), held only for the
+# change itself. With the stock storage hooks, items are stored and taken
+# directly.
 
+from collections import deque as _deque
+from math import ceil as _ceil
 
 # The permits a shut-down simple queue adds: more than its getters can
 # ever take, far fewer than a counter can hold.
@@ -205,15 +212,6 @@ cdef class SimpleQueueCore(_QueueBase):
         return aiologic_load(&self._core._waiting)
 
 
-# Complex queues: puts and gets that need not wait, in C.
-#
-# Every state change happens under the queue's thread lock (the Python
-# slow paths take the same lock), held only for the change itself. With
-# the stock storage hooks, items are stored and taken directly.
-
-from collections import deque as _deque
-from math import ceil as _ceil
-
 cdef enum:
     # how QueueCore stores and takes items
     _STORAGE_HOOKS = 0  # the subclass's _put/_get
@@ -251,7 +249,8 @@ cdef class QueueCore(_QueueBase):
     cdef readonly object _putters
     cdef readonly object _lock
     cdef readonly object _maxsize
-    cdef readonly Py_ssize_t _bound  # room while len(data) < bound; 0: unbounded
+    # room while len(data) < bound; 0: unbounded
+    cdef readonly Py_ssize_t _bound
     cdef readonly int _storage
     cdef object _acquire_lock  # bound methods, looked up once
     cdef object _release_lock
