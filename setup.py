@@ -51,7 +51,7 @@ class OptionalBuildExt(build_ext):
     def run(self) -> None:
         try:
             super().run()
-        except Exception as exc:  # noqa: BLE001 - any compiler failure
+        except Exception as exc:
             if REQUIRE_EXTENSIONS:
                 raise
             banner(f"building the compiled core failed: {exc}")
@@ -59,7 +59,7 @@ class OptionalBuildExt(build_ext):
     def build_extension(self, ext: Extension) -> None:
         try:
             super().build_extension(ext)
-        except Exception as exc:  # noqa: BLE001 - any compiler failure
+        except Exception as exc:
             if REQUIRE_EXTENSIONS:
                 raise
             banner(f"building {ext.name} failed: {exc}")

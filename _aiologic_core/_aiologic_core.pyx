@@ -52,7 +52,7 @@ from atomics cimport (
     aiologic_store_release,
 )
 
-from aiologic._pycore import WaitQueue
+from aiologic._pycore import WaitQueue  # no-cython-lint (exported)
 
 __all__ = (
     "EventBase",
@@ -85,5 +85,3 @@ include "events.pxi"
 include "semaphores.pxi"
 include "limiters.pxi"
 include "queues.pxi"
-
-

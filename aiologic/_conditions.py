@@ -195,14 +195,16 @@ class Condition(Generic[_T_co, _S_co]):
         await self._impl.__aenter__()
         return self
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(
+        self, exc_type: object, exc: object, tb: object
+    ) -> None:
         await self._impl.__aexit__(exc_type, exc, tb)
 
     def __enter__(self) -> Any:
         self._impl.__enter__()
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._impl.__exit__(exc_type, exc, tb)
 
     def __await__(
@@ -348,13 +350,15 @@ class _BaseCondition(Condition[_T_co, _S_co]):
     async def __aenter__(self) -> Any:
         return self
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(
+        self, exc_type: object, exc: object, tb: object
+    ) -> None:
         pass
 
     def __enter__(self) -> Any:
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         pass
 
     def __await__(
@@ -602,7 +606,7 @@ class _BaseCondition(Condition[_T_co, _S_co]):
                         raise RuntimeError(msg)
                     try:
                         ready = predicate()
-                    except Exception as exc:  # noqa: BLE001 - for the waiter
+                    except Exception as exc:
                         waiter.error = exc
                         ready = True
                     if not ready:
@@ -679,14 +683,16 @@ class _SyncCondition(_BaseCondition[_T_co, _S_co]):
         self._lock.acquire()
         return self
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(
+        self, exc_type: object, exc: object, tb: object
+    ) -> None:
         self._lock.release()
 
     def __enter__(self) -> Any:
         self._lock.acquire()
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._lock.release()
 
     def _owned(self) -> bool:
@@ -821,14 +827,16 @@ class _RMixedCondition(_MixedBase[_T_co, _S_co]):
         await self._lock.async_acquire()
         return self
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(
+        self, exc_type: object, exc: object, tb: object
+    ) -> None:
         self._lock.async_release()
 
     def __enter__(self) -> Any:
         self._lock.green_acquire()
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._lock.green_release()
 
     def _green_token(self) -> Any:
@@ -877,7 +885,9 @@ class _MixedCondition(_MixedBase[_T_co, _S_co]):
         self._entered(current_async_task_ident())
         return self
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(
+        self, exc_type: object, exc: object, tb: object
+    ) -> None:
         if self._exited(current_async_task_ident()):
             self._lock.async_release()
 
@@ -886,7 +896,7 @@ class _MixedCondition(_MixedBase[_T_co, _S_co]):
         self._entered(current_green_task_ident())
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if self._exited(current_green_task_ident()):
             self._lock.green_release()
 

@@ -62,14 +62,14 @@ def _select() -> tuple[ModuleType, str]:
 if TYPE_CHECKING:
     # type checkers read the typed Python twin
     from ._pycore import (
-        EventBase,
-        EventCore,
-        LimiterCore,
-        LockCore,
         STORAGE_FIFO,
         STORAGE_HEAP,
         STORAGE_HOOKS,
         STORAGE_LIFO,
+        EventBase,
+        EventCore,
+        LimiterCore,
+        LockCore,
         PermitCounter,
         QueueCore,
         RLimiterCore,

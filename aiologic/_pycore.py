@@ -108,8 +108,8 @@ class PermitCounter:
         "_permits",
         "_reserve",
         "_single",
-        "owner",
         "_waiters",
+        "owner",
     )
 
     def __init__(self, value: int, single: bool = False) -> None:
@@ -356,7 +356,7 @@ class LockCore:
         self._green_acquire(current_green_task_ident(), 1, True, None)
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._release(current_green_task_ident(), 1)
 
     def __aenter__(self) -> Any:
@@ -367,7 +367,7 @@ class LockCore:
             return _Ready(self)
         return self._async_enter_rest(found)
 
-    def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+    def __aexit__(self, exc_type: object, exc: object, tb: object) -> Any:
         self._release(current_async_task_ident(), 1)
         return _DONE
 
@@ -633,7 +633,7 @@ class SemaphoreCore:
         self._green_acquire(True, None)
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._release(1)
 
     def __aenter__(self) -> Any:
@@ -644,7 +644,7 @@ class SemaphoreCore:
             return _Ready(self)
         return self._async_enter_rest(found)
 
-    def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+    def __aexit__(self, exc_type: object, exc: object, tb: object) -> Any:
         self._release(1)
         return _DONE
 
@@ -786,7 +786,7 @@ class LimiterCore:
         self._green_acquire(current_green_task_ident(), 1, True, None)
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._release(current_green_task_ident(), 1)
 
     def __aenter__(self) -> Any:
@@ -797,7 +797,7 @@ class LimiterCore:
             return _Ready(self)
         return self._async_enter_rest(found)
 
-    def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+    def __aexit__(self, exc_type: object, exc: object, tb: object) -> Any:
         self._release(current_async_task_ident(), 1)
         return _DONE
 

@@ -511,7 +511,7 @@ class Queue(QueueCore, _Joinable, Generic[_T]):
             # reported to that putter, not to the getter that made room
             try:
                 self._put(entry[1])
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 entry[2] = exc
             else:
                 self._unfinished_up()

@@ -140,9 +140,10 @@ class BoundedSemaphore(Semaphore):
                 if max_value < initial_value:
                     msg = "max_value must be >= initial_value"
                     raise ValueError(msg)
+        kind = cls
         if cls is BoundedSemaphore and max_value <= 1:
-            cls = BoundedBinarySemaphore
-        return cls._create(initial_value, max_value)  # type: ignore
+            kind = BoundedBinarySemaphore
+        return kind._create(initial_value, max_value)  # type: ignore
 
     def __getnewargs__(self) -> tuple[Any, ...]:
         return (self._initial_value, self._max_value)

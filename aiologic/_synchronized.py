@@ -93,7 +93,9 @@ class _Synchronizer:
     async def __aenter__(self) -> Any:
         raise NotImplementedError
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(
+        self, exc_type: object, exc: object, tb: object
+    ) -> None:
         raise NotImplementedError
 
 
@@ -114,14 +116,16 @@ class _SyncSynchronizer(_Synchronizer):
         self._lock.acquire()
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._lock.release()
 
     async def __aenter__(self) -> Any:
         self._lock.acquire()
         return self
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(
+        self, exc_type: object, exc: object, tb: object
+    ) -> None:
         await _maybe_await(self._lock.release())
 
 
@@ -138,7 +142,9 @@ class _AsyncSynchronizer(_Synchronizer):
         await self._lock.acquire()
         return self
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(
+        self, exc_type: object, exc: object, tb: object
+    ) -> None:
         await _maybe_await(self._lock.release())
 
 
@@ -151,14 +157,16 @@ class _MixedSynchronizer(_Synchronizer):
         self._lock.green_acquire()
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._lock.green_release()
 
     async def __aenter__(self) -> Any:
         await self._lock.async_acquire()
         return self
 
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    async def __aexit__(
+        self, exc_type: object, exc: object, tb: object
+    ) -> None:
         await _maybe_await(self._lock.async_release())
 
 

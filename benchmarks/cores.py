@@ -321,7 +321,7 @@ def main() -> None:
         worker(args.worker, args.scale, args.only)
         return
 
-    candidates = {name: sys.executable for name in CANDIDATES[:3]}
+    candidates = dict.fromkeys(CANDIDATES[:3], sys.executable)
     if args.baseline:
         candidates["0.17.1"] = args.baseline
     rounds: Dict[str, List[dict]] = {name: [] for name in candidates}

@@ -244,7 +244,7 @@ def impl(request):
         f"the {request.param} tests need the {expected} core,"
         f" but aiologic uses {actual!r}"
     )
-    assert module.lowlevel.IMPLEMENTATION == expected
+    assert expected == module.lowlevel.IMPLEMENTATION
     yield module
 
 

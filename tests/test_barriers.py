@@ -564,7 +564,7 @@ def test_race_barrier_phases_complete(fast_switching, barrier_type, seed):
         try:
             for i in range(rounds):
                 indexes[i].append(barrier.wait(support.DEFAULT_TIMEOUT))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(parties)]

@@ -572,9 +572,9 @@ def test_cancel_while_releasing_stress(impl, kind):
                 assert exc is None or cancelled, f"seed={seed}: {exc!r}"
                 if not seen:  # cancelled before it started
                     assert cancelled, f"seed={seed}: {task!r} has no outcome"
-                    seen = ["cancelled"]
-                assert len(seen) == 1, f"seed={seed}: {seen}"
-                counts[seen[0]] += 1
+                outcome = seen or ["cancelled"]
+                assert len(outcome) == 1, f"seed={seed}: {outcome}"
+                counts[outcome[0]] += 1
             assert sum(counts.values()) == attempts, f"seed={seed}: {counts}"
             assert occupancy.entries == counts["acquired"], f"seed={seed}"
 
@@ -588,7 +588,7 @@ async def trio_count(call):
         counter = YieldCounter(call())
         try:
             result = await counter
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             result = exc
     return result, counter.yields, steps.steps
 
@@ -611,7 +611,7 @@ def test_trio_uncontended_call_checkpoints_once(impl, trio_world, kind):
     ops = trio_world.ops
 
     async def body():
-        acquired = await trio_count(lambda: prim.async_acquire())
+        acquired = await trio_count(prim.async_acquire)
         await ops.release(prim)
         nowait = await trio_count(lambda: prim.async_acquire(blocking=False))
         await ops.release(prim)
@@ -629,7 +629,7 @@ def test_trio_reentrant_acquire_checkpoints_once(impl, trio_world, name):
 
     async def body():
         assert await prim.async_acquire()
-        again = await trio_count(lambda: prim.async_acquire())
+        again = await trio_count(prim.async_acquire)
         nowait = await trio_count(lambda: prim.async_acquire(blocking=False))
         await trio_world.ops.release(prim, 3)
         return again, nowait
@@ -643,7 +643,7 @@ def test_trio_contended_call_checkpoints_once(impl, trio_world, kind):
     holders = fill(trio_world, kind, prim)
 
     async def body():
-        result = await trio_count(lambda: prim.async_acquire())
+        result = await trio_count(prim.async_acquire)
         await trio_world.ops.release(prim)
         return result
 

@@ -67,7 +67,7 @@ def test_two_threads_two_anyio_runs_share_a_lock(impl, backends):
     def thread_main(prefix, backend):
         try:
             anyio.run(main, prefix, backend=backend)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [
@@ -239,7 +239,7 @@ def test_shared_by_every_world_at_once(impl, make, capacity):
         names = [task.result(60) for task in tasks]
     assert state["max"] <= capacity
     assert state["inside"] == 0
-    assert state["entries"] == {name: iterations for name in names}
+    assert state["entries"] == dict.fromkeys(names, iterations)
     assert free(prim) == capacity
     assert prim.waiting == 0
 
@@ -296,7 +296,7 @@ def test_greenlets_in_subprocess(impl, green_lib, patched):
         assert "error" not in entry, f"{kind}: {entry['error']}"
         contend = entry["contend"]
         assert contend["errors"] == [], f"{kind}: {contend['errors']}"
-        assert contend["entries"] == {name: 30 for name in workers}, kind
+        assert contend["entries"] == dict.fromkeys(workers, 30), kind
         assert contend["violations"] == 0, kind
         assert contend["waiting"] == 0, kind
         assert contend["free"] == capacities[kind], kind

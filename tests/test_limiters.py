@@ -66,7 +66,7 @@ def test_initial_state(limiter_type, args, total, state):
 
 
 def test_negative_total_tokens(limiter_type):
-    with pytest.raises(ValueError, match="^total_tokens must be >= 0$"):
+    with pytest.raises(ValueError, match=r"^total_tokens must be >= 0$"):
         limiter_type(-1)
 
 
@@ -349,11 +349,11 @@ def test_rlimiter_bad_count(impl, world, count):
     ops = world.ops
 
     async def body():
-        with pytest.raises(ValueError, match="^count must be >= 1$"):
+        with pytest.raises(ValueError, match=r"^count must be >= 1$"):
             await ops.acquire(limiter, count)
         free = limiter.available_tokens
         assert await ops.acquire(limiter)
-        with pytest.raises(ValueError, match="^count must be >= 1$"):
+        with pytest.raises(ValueError, match=r"^count must be >= 1$"):
             await ops.release(limiter, count)
         held = await ops.call(limiter, "count")
         await ops.release(limiter)

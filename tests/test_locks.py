@@ -219,7 +219,7 @@ def test_async_acquired_lock_is_not_green_owned(async_lib, lock_type):
             assert await lock.async_acquire()
             with pytest.raises(
                 RuntimeError,
-                match="^the current task is not holding this lock$",
+                match=r"^the current task is not holding this lock$",
             ):
                 lock.green_release()
             owned = (lock.async_owned(), lock.green_owned())
@@ -424,7 +424,7 @@ def test_handoff_before_the_waiter_runs(world, lock_type):
         )
 
     task = world.spawn(first)
-    wait_until(lambda: lock.locked())
+    wait_until(lock.locked)
 
     async def second():
         idents.append(world.current_ident())

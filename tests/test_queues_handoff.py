@@ -16,7 +16,6 @@ import threading
 import time
 
 import pytest
-
 import support
 from support import wait_until
 
@@ -100,14 +99,14 @@ def _anyio_scenario(q):
         async with anyio.create_task_group() as group:
             group.start_soon(getter, "a", scope_a)
             while q.getting < 1:
-                await anyio.sleep(0)
+                await anyio.lowlevel.checkpoint()
             group.start_soon(getter, "b", anyio.CancelScope())
             while q.getting < 2:
-                await anyio.sleep(0)
+                await anyio.lowlevel.checkpoint()
             q.green_put("x", blocking=False)
             scope_a.cancel()
             while "a" not in results:
-                await anyio.sleep(0)
+                await anyio.lowlevel.checkpoint()
             if results["a"] == "x":
                 # trio semantics: a rescheduled task keeps what it got
                 q.green_put("y", blocking=False)
@@ -330,7 +329,7 @@ def test_polling_getters_drain_the_queue(impl, name):
                     continue
                 with got_lock:
                     got.append(item)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=poller, daemon=True) for _ in range(50)]

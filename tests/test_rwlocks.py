@@ -532,7 +532,7 @@ def test_handoff_before_the_waiter_runs(world, rw, side):
         return seen
 
     task = world.spawn(first)
-    wait_until(lambda: rw.writer.locked())
+    wait_until(rw.writer.locked)
 
     async def second():
         idents.append(world.current_ident())
@@ -689,7 +689,7 @@ def test_cancel_after_handoff(cancellable_world, rw, side, next_side):
         return rw.locked()
 
     first = world.spawn(releaser)
-    wait_until(lambda: rw.writer.locked())
+    wait_until(rw.writer.locked)
     for name, s in (("A", side), ("B", next_side)):
         tasks[name] = world.spawn(user(world, rw, s, name, log))
         wait_waiting(rw, len(tasks))
@@ -905,7 +905,7 @@ def test_no_timeout_values(rw, timeout):
     assert_free(rw)
 
 
-# -- checkpoints ----------------------------------------------------------------
+# -- checkpoints --------------------------------------------------------------
 
 
 async def trio_count(call):
@@ -927,7 +927,7 @@ def test_trio_checkpoints_once(rw, trio_world, side):
     view = getattr(rw, side)
 
     async def body():
-        acquired = await trio_count(lambda: view.async_acquire())
+        acquired = await trio_count(view.async_acquire)
         view.async_release()
         nowait = await trio_count(lambda: view.async_acquire(blocking=False))
         view.async_release()
@@ -940,7 +940,7 @@ def test_trio_checkpoints_once(rw, trio_world, side):
 def test_trio_nested_read_checkpoints_once(rw, trio_world):
     async def body():
         assert await rw.reader.async_acquire()
-        again = await trio_count(lambda: rw.reader.async_acquire())
+        again = await trio_count(rw.reader.async_acquire)
         rw.reader.async_release()
         rw.reader.async_release()
         return again
@@ -982,7 +982,7 @@ def test_trio_contended_call_checkpoints_once(rw, trio_world, side):
     view = getattr(rw, side)
 
     async def body():
-        result = await trio_count(lambda: view.async_acquire())
+        result = await trio_count(view.async_acquire)
         view.async_release()
         return result
 
@@ -1044,7 +1044,7 @@ def test_asyncio_cancelled_at_checkpoint_gives_back(impl, rw, side):
     assert_free(rw)
 
 
-# -- worlds mixed ---------------------------------------------------------------
+# -- worlds mixed -------------------------------------------------------------
 
 
 def _available(libs):
@@ -1104,7 +1104,7 @@ def test_readers_share_across_worlds(rw):
     assert_free(rw)
 
 
-# -- races ------------------------------------------------------------------------
+# -- races --------------------------------------------------------------------
 
 
 class Occupancy:
@@ -1210,9 +1210,9 @@ def test_seeded_races(rw):
                 assert exc is None or cancelled, f"seed={seed}: {exc!r}"
                 if not seen:
                     assert cancelled, f"seed={seed}: {task!r} has no outcome"
-                    seen = ["cancelled"]
-                assert len(seen) == 1, f"seed={seed}: {seen}"
-                counts[seen[0]] += 1
+                outcome = seen or ["cancelled"]
+                assert len(outcome) == 1, f"seed={seed}: {outcome}"
+                counts[outcome[0]] += 1
             assert sum(counts.values()) == attempts
             entered = sum(occupancy.entries.values())
             assert entered == counts["acquired"], f"seed={seed}"
@@ -1240,7 +1240,7 @@ def test_threads_hammer(rw):
                 occupancy.enter(side, index)
                 occupancy.leave(side, index)
                 view.green_release()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]

@@ -242,7 +242,7 @@ def test_release_negative_raises(impl, method):
 
 def test_binary_release_count_must_be_one(impl):
     sem = impl.BinarySemaphore(0)
-    with pytest.raises(ValueError, match="^count must be 1$"):
+    with pytest.raises(ValueError, match=r"^count must be 1$"):
         sem.release(2)
     assert sem.value == 0
     sem.release(1)
@@ -263,7 +263,7 @@ def test_unbounded_binary_semaphore_can_be_over_released(impl):
 def test_bounded_over_release_raises(impl, name):
     sem = getattr(impl, name)(1)
     with pytest.raises(
-        RuntimeError, match="^semaphore released too many times$"
+        RuntimeError, match=r"^semaphore released too many times$"
     ):
         sem.release()
     assert sem.value == 1
@@ -278,7 +278,7 @@ def test_bounded_release_up_to_max(impl):
     sem.release()
     assert sem.value == 3
     with pytest.raises(
-        RuntimeError, match="^semaphore released too many times$"
+        RuntimeError, match=r"^semaphore released too many times$"
     ):
         sem.release()
     assert sem.value == 3
@@ -291,7 +291,7 @@ def test_bounded_release_many_within_max(impl):
     sem.release(3)
     assert sem.value == 4
     with pytest.raises(
-        RuntimeError, match="^semaphore released too many times$"
+        RuntimeError, match=r"^semaphore released too many times$"
     ):
         sem.release(2)
     assert sem.value == 4  # nothing released
@@ -470,7 +470,7 @@ def test_counting_semaphore_admits_n_holders(world, impl):
     wait_until(lambda: sem.waiting == 1)
     holders[1].release()
     assert extra.wait_acquired()
-    for holder in holders + [extra]:
+    for holder in [*holders, extra]:
         holder.release()
         assert holder.result() is True
     assert sem.value == 3

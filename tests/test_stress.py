@@ -289,7 +289,7 @@ class Releaser(threading.Thread):
                 self.prim.green_release()
             finally:
                 sys.settrace(None)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             self.error = exc
         finally:
             self.ready.set()
@@ -335,7 +335,7 @@ def waiter_body(world, kind, prim, obs, timeout=None, trace=None):
                 obs["again"] = again
                 if again is True:
                     await ops.release(prim)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             obs["error"] = exc
         finally:
             if trace is not None:
@@ -603,7 +603,7 @@ def patient_body(world, acquire, release, obs, trace=None):
             obs["ok"] = ok = await acquire(ops)
             if ok and release is not None:
                 await release(ops)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             obs["error"] = exc
         finally:
             if trace is not None:
@@ -817,7 +817,7 @@ class Setter(threading.Thread):
                 self.event.set()
             finally:
                 sys.settrace(None)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             self.error = exc
 
     def go(self, pauser=None):
@@ -852,7 +852,7 @@ class Taker(threading.Thread):
             self._release.wait(TASK_LIMIT)
             if self.result:
                 self.prim.green_release()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             self.error = exc
 
     go = Setter.go
@@ -986,7 +986,7 @@ class Putter(threading.Thread):
                 self.queue.green_put(self.item)
             finally:
                 sys.settrace(None)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             self.error = exc
 
     go = Setter.go
@@ -1006,7 +1006,7 @@ def getter_body(world, queue, obs, trace=None):
                 obs["item"] = await ops.call(queue, "get", timeout=TASK_LIMIT)
             except cancelled:
                 obs["item"] = None
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             obs["error"] = exc
         finally:
             if trace is not None:
@@ -1030,7 +1030,7 @@ def _thread_getter(queue, box):
     def get():
         try:
             box.append(queue.green_get(timeout=TASK_LIMIT))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             box.append(repr(exc))
 
     return get
@@ -1187,12 +1187,14 @@ class Ledger:
 
 def _guard_green(ledger, world, fn):
     # record unexpected failures (a greenlet's exception is only printed)
+    cancelled = world.cancelled_exc or ()  # () catches nothing
+
     def guarded(*args):
         try:
             return fn(*args)
-        except world.cancelled_exc or ():
+        except cancelled:
             raise
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             ledger.error(f"{world.lib}: {exc!r}")
             raise
 
@@ -2013,7 +2015,7 @@ def test_waits_leave_nothing_behind(impl, lib, seed, no_loop_errors, capfd):
     def run():
         try:
             _leak_round(impl, lib, sem, other, counts, 40)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             failure.append(exc)
 
     thread = threading.Thread(target=run)

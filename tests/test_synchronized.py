@@ -126,9 +126,9 @@ def test_awaitable_acquire(impl):
                     pass
 
             # no green context manager (AttributeError before Python 3.11)
-            with pytest.raises((TypeError, AttributeError)):
-                with sync:  # type: ignore[attr-defined]
-                    pass
+            raised = pytest.raises((TypeError, AttributeError))
+            with raised, sync:  # type: ignore[attr-defined]
+                pass
             return True
 
         assert world.call(body) is True

@@ -45,7 +45,7 @@ def run_threads(body, count=THREADS):
         try:
             barrier.wait()
             body(index)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [

@@ -142,7 +142,7 @@ def _async_yield(library: str | None) -> Any:
 
             _trio_checkpoint = checkpoint
 
-        return checkpoint()
+        return checkpoint()  # noqa: ASYNC105 - the caller awaits it
 
     if library == "curio":
         from curio import sleep
@@ -235,7 +235,7 @@ def async_checkpoint_if_cancelled(*, force: bool = False) -> Any:
 
     from trio.lowlevel import checkpoint_if_cancelled
 
-    return checkpoint_if_cancelled()
+    return checkpoint_if_cancelled()  # noqa: ASYNC105 - the caller awaits it
 
 
 try:
@@ -308,14 +308,16 @@ class _CheckpointsSetting:
         self._tokens.append(token)
         return self._enabled
 
-    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+    def __exit__(
+        self, exc_type: object, exc_value: object, traceback: object
+    ) -> None:
         _checkpoints_cvar.reset(self._tokens.pop())
 
     async def __aenter__(self) -> bool:
         return self.__enter__()
 
     async def __aexit__(
-        self, exc_type: Any, exc_value: Any, traceback: Any
+        self, exc_type: object, exc_value: object, traceback: object
     ) -> None:
         self.__exit__(exc_type, exc_value, traceback)
 

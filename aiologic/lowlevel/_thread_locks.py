@@ -136,7 +136,9 @@ class ThreadDummyLock:
     def __enter__(self) -> bool:
         return True
 
-    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+    def __exit__(
+        self, exc_type: object, exc_value: object, traceback: object
+    ) -> None:
         pass
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
@@ -189,7 +191,9 @@ class ThreadOnceLock:
     def __enter__(self) -> bool:
         return self.acquire()
 
-    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+    def __exit__(
+        self, exc_type: object, exc_value: object, traceback: object
+    ) -> None:
         self.release()
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:

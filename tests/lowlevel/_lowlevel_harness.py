@@ -40,7 +40,7 @@ def run_in_thread(fn, *args, timeout=DEADLINE):
     def target():
         try:
             outcome.append((True, fn(*args)))
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
+        except BaseException as exc:
             outcome.append((False, exc))
 
     thread = threading.Thread(target=target, daemon=True)

@@ -12,7 +12,6 @@ import threading
 import time
 
 import pytest
-
 from _lowlevel_harness import (
     ASYNC_LIBS,
     call_in_thread,

@@ -13,9 +13,7 @@ import threading
 import types
 
 import pytest
-
 import support
-
 from _lowlevel_harness import call_in_thread, run_async, run_green, wait_until
 
 from aiologic.lowlevel import (

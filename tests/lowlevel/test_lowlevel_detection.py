@@ -11,9 +11,7 @@ import sys
 import threading
 
 import pytest
-
 import support
-
 from _lowlevel_harness import (
     import_eventlet,
     run_async,

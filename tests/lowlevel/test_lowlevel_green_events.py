@@ -447,7 +447,7 @@ def test_blocking_in_hub_is_refused(hub_lib):
             def callback():
                 try:
                     ev.wait(0)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     errors.append(type(exc).__name__)
 
             gevent.get_hub().loop.run_callback(callback)
@@ -458,7 +458,7 @@ def test_blocking_in_hub_is_refused(hub_lib):
             def callback():
                 try:
                     ev.wait(0)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     errors.append(type(exc).__name__)
 
             eventlet.hubs.get_hub().schedule_call_global(0, callback)

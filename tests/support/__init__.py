@@ -603,7 +603,7 @@ class World:
         self.thread_ident = threading.get_ident()
         try:
             target()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             if not self._ready.is_set():
                 self._startup_error = exc
             self._crash = exc
@@ -690,7 +690,7 @@ class World:
                 result = _drive_portable(fn(*args))
             else:
                 result = fn(*args)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             task._set(False, exc)
         else:
             task._set(True, result)
@@ -870,7 +870,7 @@ class World:
             except self.cancelled_exc as exc:
                 task._set(False, exc)
                 raise  # absorbed by our scope (or by the world's on stop)
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 task._set(False, exc)
             else:
                 task._set(True, result)
@@ -1131,7 +1131,7 @@ class YieldCounter:
             self.yields += 1
             try:
                 value = yield yielded
-            except BaseException:  # noqa: BLE001
+            except BaseException:
                 send, value = iterator.throw, sys.exc_info()[1]
             else:
                 send = iterator.send

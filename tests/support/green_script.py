@@ -118,7 +118,7 @@ def run_thread(fn, results, key):
     def main():
         try:
             results[key] = ("ok", fn())
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             results[key] = ("error", traceback.format_exc())
 
     start_thread(main, ())
@@ -287,7 +287,7 @@ def main():
         try:
             entry["contend"] = contend(make, capacity)
             entry["timeouts"] = timeouts(make_single)
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             entry["error"] = traceback.format_exc()
         report["kinds"][name] = entry
     sys.stdout.write(json.dumps(report) + "\n")

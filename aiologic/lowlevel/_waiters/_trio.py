@@ -93,7 +93,10 @@ class AsyncEvent(_BaseAsyncEvent):
     def _park(self) -> Generator[Any, Any, None]:
         self._task = current_task()
         self._parked = True
-        yield from wait_task_rescheduled(self._abort).__await__()
+        # a generator-based await: the caller's coroutine awaits it
+        yield from wait_task_rescheduled(  # noqa: ASYNC105
+            self._abort
+        ).__await__()
 
     def _wait(self, timeout: float | None) -> Generator[Any, Any, bool]:
         if not self._flag:
@@ -105,7 +108,8 @@ class AsyncEvent(_BaseAsyncEvent):
             yield from self._park()
         else:
             with CancelScope(shield=True) if self.shield else nullcontext():
-                with move_on_after(timeout) as scope:
+                # the park below is the checkpoint (a `yield from`)
+                with move_on_after(timeout) as scope:  # noqa: ASYNC100
                     self._scope = scope
 
                     try:
