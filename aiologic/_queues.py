@@ -37,6 +37,16 @@ A blocking call that does not have to wait passes one checkpoint, and a
 cancellation delivered there leaves the queue as it was: complex queues
 pass it before they change anything, simple-queue getters return the
 permit they took (the item was not popped yet).
+
+Shutdown: a complex queue, under its lock, marks itself shut (it then has
+no room, so every put reaches a slow path that refuses it) and hands each
+waiting getter and putter a "shut down" marker instead of an item or
+room. A simple queue has no lock to do that under: it floods its counter
+with permits instead, so that every getter, waiting or to come, takes a
+permit, pops an item while there are any, and is refused once there are
+none. Joining: the core counts unfinished tasks without a lock (up with
+each stored item, down with ``task_done()``); joiners queue an event and
+look at the count again, so a count that reached zero is never missed.
 """
 
 from __future__ import annotations
@@ -167,8 +177,9 @@ class _JoinWaiters:
         return success  # type: ignore[no-any-return]
 
 
-class _Joinable:
-    """``task_done()`` and the joins, for both kinds of queues."""
+class _QueueCommon:
+    """What both kinds of queues add to their core: ``task_done()``, the
+    joins, and the error the core raises on a shut-down queue."""
 
     __slots__ = ()
 
@@ -228,7 +239,7 @@ def _items_args(data: Any, action: str) -> tuple[Any, ...]:
     return (items,)
 
 
-class SimpleQueue(SimpleQueueCore, _Joinable, Generic[_T]):
+class SimpleQueue(SimpleQueueCore, _QueueCommon, Generic[_T]):
     """An unbounded FIFO queue with non-blocking, signal-safe puts.
 
     Getters are served in arrival order, each by direct hand-off of the
@@ -327,7 +338,7 @@ class SimpleLifoQueue(SimpleQueue[_T]):
     _LIFO = True
 
 
-class Queue(QueueCore, _Joinable, Generic[_T]):
+class Queue(QueueCore, _QueueCommon, Generic[_T]):
     """A FIFO queue, bounded by ``maxsize`` or unbounded.
 
     ``Queue(5)`` is ``Queue(maxsize=5)``. Waiting getters and putters are
