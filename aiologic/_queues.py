@@ -137,7 +137,9 @@ class _JoinWaiters:
     def _queue(self, event: Any, queue: Any) -> None:
         self._events.append(event)
         if not queue.unfinished_tasks:
-            event.set()  # zero was reached meanwhile
+            # zero was reached meanwhile: no wait, and no entry left behind
+            self._leave(event)
+            event.set()
 
     def green_wait(self, queue: Any, timeout: float | None) -> bool:
         timeout = check_timeout(timeout)
