@@ -2,7 +2,13 @@
 #
 #   make test   run the test suite against the installed package, on both
 #               cores (compiled and pure Python; PyPy: pure only)
-#   make demo   run the examples (and the quick benchmark, when present)
+#   make demo   run the founding example, the other demo and a 10-second
+#               comparison against threading.Lock and asyncio.Lock
+#   make bench  the benchmark suite (benchmarks/bench.py): builds and
+#               installs this project into $(BENCH_VENV), the peers
+#               (aiologic 0.17.1, janus, culsans) into $(PEERS_VENV),
+#               matplotlib into $(CHART_VENV); prints one table and writes
+#               benchmarks/results/<interpreter>.{md,json,rst,png}
 #   make wheel  build the sdist and, from it, the wheel into
 #               $(VENV)/wheelhouse
 #   make clean  remove the virtual environments and build output
@@ -21,10 +27,20 @@
 #   REQUIRE_EXTENSIONS  1 (default): the compiled core must build, else the
 #                build fails; empty: fall back to a pure-Python wheel. Other
 #                interpreters than CPython always build the pure wheel.
+#   QUICK        bench: 1 for a quick run (3 rounds, 1/20 of the sizes)
+#   BENCH_ARGS   more arguments for benchmarks/bench.py, e.g.
+#                "--only 'queue_*' --rounds 7"
+#   BENCH_VENV   bench: venv of this project, one per interpreter (default
+#                .venv-bench-<tag>, e.g. .venv-bench-cpython-3.11)
+#   PEERS_VENV   bench: venv of the peers (default $(BENCH_VENV)-peers)
+#   CHART_PYTHON bench: the interpreter of $(CHART_VENV) (default python3)
 #
 # Examples:
 #   make test PYTHON=pypy3 VENV=.venv-pypy
 #   make test PYTEST_ARGS="--no-extensions tests/test_locks.py"
+#   make bench QUICK=1
+#   make bench PYTHON=pypy3
+#   make bench PYTHON=python3.13t
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -32,12 +48,25 @@ EXTRAS ?= test
 TEST_DEPS ?=
 PYTEST_ARGS ?=
 REQUIRE_EXTENSIONS ?= 1
+QUICK ?=
+BENCH_ARGS ?=
+CHART_PYTHON ?= python3
+
+# cpython-3.11, cpython-3.13t, pypy-3.9: one bench venv per interpreter
+BENCH_TAG = $(shell $(PYTHON) -c "import platform, sysconfig; \
+	print(platform.python_implementation().lower() + '-' \
+	+ '.'.join(platform.python_version_tuple()[:2]) \
+	+ ('t' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''))")
+BENCH_VENV ?= .venv-bench-$(BENCH_TAG)
+PEERS_VENV ?= $(BENCH_VENV)-peers
+CHART_VENV ?= .venv-bench-chart
+PEERS := aiologic==0.17.1 janus culsans trio
 
 VENV_PYTHON := $(VENV)/bin/python
 WHEELHOUSE := $(VENV)/wheelhouse
 PIP := $(VENV_PYTHON) -m pip --disable-pip-version-check
 
-.PHONY: test demo install wheel clean
+.PHONY: test demo bench install wheel clean
 
 # pytest, not `python -m pytest`: that would put the checkout (and its
 # aiologic/) first on sys.path
@@ -47,8 +76,36 @@ test: install
 demo: install
 	$(VENV_PYTHON) examples/founding.py
 	$(VENV_PYTHON) examples/mixed_worlds.py
-	if test -f benchmarks/quick.py; then \
-		$(VENV_PYTHON) benchmarks/quick.py; fi
+	$(VENV_PYTHON) benchmarks/quick.py
+
+# This project's wheel is built and installed again only when a source
+# changed since the last bench (the stamp); the peers and matplotlib are
+# installed once per venv. bench.py skips the chart when $(CHART_VENV)
+# has no matplotlib.
+bench: $(BENCH_VENV)/.bench-installed $(PEERS_VENV)/.bench-installed
+	test -f $(CHART_VENV)/.bench-installed \
+		|| { $(CHART_PYTHON) -m venv $(CHART_VENV) \
+		&& $(CHART_VENV)/bin/python -m pip install --quiet \
+			--disable-pip-version-check matplotlib \
+		&& touch $(CHART_VENV)/.bench-installed; } \
+		|| echo "no matplotlib: the chart is skipped"
+	$(BENCH_VENV)/bin/python benchmarks/bench.py \
+		--peers $(PEERS_VENV)/bin/python \
+		--chart-python $(CHART_VENV)/bin/python \
+		$(if $(QUICK),--quick) $(BENCH_ARGS)
+
+$(BENCH_VENV)/.bench-installed: setup.py pyproject.toml MANIFEST.in \
+		$(wildcard aiologic/*.py aiologic/*.pyi aiologic/*/*.py \
+		aiologic/*/*/*.py _aiologic_core/*.pyx _aiologic_core/*.pxd \
+		_aiologic_core/*.pxi _aiologic_core/*.h)
+	$(MAKE) install VENV=$(BENCH_VENV) EXTRAS=trio
+	touch $@
+
+$(PEERS_VENV)/.bench-installed:
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet \
+		--disable-pip-version-check $(PEERS)
+	touch $@
 
 # Rebuilt on every run so that edits are tested: an sdist first, then the
 # wheel from that sdist, the way pip installs a release from PyPI (so a
