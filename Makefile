@@ -9,6 +9,9 @@
 #               (aiologic 0.17.1, janus, culsans) into $(PEERS_VENV),
 #               matplotlib into $(CHART_VENV); prints one table and writes
 #               benchmarks/results/<interpreter>.{md,json,rst,png}
+#   make docs   the documentation (Sphinx, warnings as errors) into
+#               docs/_build/html (docs/build.sh; its own .venv-docs)
+#   make style  the style gates: ruff, cython-lint, codespell (.ci/style)
 #   make wheel  build the sdist and, from it, the wheel into
 #               $(VENV)/wheelhouse
 #   make clean  remove the virtual environments and build output
@@ -66,7 +69,7 @@ VENV_PYTHON := $(VENV)/bin/python
 WHEELHOUSE := $(VENV)/wheelhouse
 PIP := $(VENV_PYTHON) -m pip --disable-pip-version-check
 
-.PHONY: test demo bench install wheel clean
+.PHONY: test demo bench docs style install wheel clean
 
 # pytest, not `python -m pytest`: that would put the checkout (and its
 # aiologic/) first on sys.path
@@ -134,8 +137,15 @@ install: wheel
 $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)
 
+docs:
+	bash docs/build.sh
+
+style:
+	bash .ci/style
+
 clean:
 	rm -rf $(VENV) .venv .venv-* build dist *.egg-info \
-		_aiologic_core/*.c _aiologic_core/*.html
+		_aiologic_core/*.c _aiologic_core/*.html \
+		docs/_build docs/_generated
 	find . \( -path ./.git -o -path './.venv*' \) -prune \
 		-o -name __pycache__ -type d -prune -exec rm -rf {} +
