@@ -12,6 +12,8 @@
 #   make docs   the documentation (Sphinx, warnings as errors) into
 #               docs/_build/html (docs/build.sh; its own .venv-docs)
 #   make style  the style gates: ruff, cython-lint, codespell (.ci/style)
+#   make typing the typing gates: mypy --strict, basedpyright, stubtest of
+#               the compiled core (.ci/typing)
 #   make wheel  build the sdist and, from it, the wheel into
 #               $(VENV)/wheelhouse
 #   make clean  remove the virtual environments and build output
@@ -69,7 +71,7 @@ VENV_PYTHON := $(VENV)/bin/python
 WHEELHOUSE := $(VENV)/wheelhouse
 PIP := $(VENV_PYTHON) -m pip --disable-pip-version-check
 
-.PHONY: test demo bench docs style install wheel clean
+.PHONY: test demo bench docs style typing install wheel clean
 
 # pytest, not `python -m pytest`: that would put the checkout (and its
 # aiologic/) first on sys.path
@@ -142,6 +144,9 @@ docs:
 
 style:
 	bash .ci/style
+
+typing:
+	bash .ci/typing
 
 clean:
 	rm -rf $(VENV) .venv .venv-* build dist *.egg-info \

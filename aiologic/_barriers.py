@@ -19,7 +19,7 @@ last party of the current one arrives.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._impl import EventCore
 from ._utils import check_count, check_timeout
@@ -27,6 +27,9 @@ from .lowlevel import async_checkpoint, green_checkpoint
 from .lowlevel._events import create_async_event, create_green_event
 from .lowlevel._thread_locks import create_thread_lock
 from .meta import DEFAULT, DefaultType
+
+if TYPE_CHECKING:
+    from _thread import LockType
 
 __all__ = ("Barrier", "BrokenBarrierError", "Latch", "RBarrier")
 
@@ -114,6 +117,11 @@ class Latch:
     """
 
     __slots__ = ("__weakref__", "_broken", "_lock", "_parties", "_phase")
+
+    _broken: bool
+    _lock: LockType
+    _parties: int
+    _phase: _Phase
 
     def __new__(cls, parties: int | DefaultType = DEFAULT) -> Latch:
         parties = _check_parties(parties)
@@ -291,6 +299,11 @@ class Barrier:
 
     __slots__ = ("__weakref__", "_broken", "_lock", "_parties", "_phase")
 
+    _broken: bool
+    _lock: LockType
+    _parties: int
+    _phase: _Phase
+
     def __new__(cls, parties: int | DefaultType = DEFAULT) -> Barrier:
         parties = _check_parties(parties)
         self = object.__new__(cls)
@@ -361,9 +374,10 @@ class Barrier:
                     self._phase = _Phase()
         if broken:
             raise BrokenBarrierError
-        if last:
-            phase.core.set()
-        return phase, index, last
+        # bound whenever not broken
+        if last:  # pyright: ignore[reportPossiblyUnboundVariable]
+            phase.core.set()  # pyright: ignore[reportPossiblyUnboundVariable]
+        return phase, index, last  # pyright: ignore[reportPossiblyUnboundVariable]
 
     def _give_up(self, phase: _Phase) -> bool:
         # A waiter of *phase* stopped waiting: break the barrier unless the

@@ -16,7 +16,7 @@ a short thread lock (never held while waiting or waking) so that two
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._impl import EventBase, EventCore
 from ._utils import check_count, check_timeout
@@ -24,6 +24,11 @@ from .lowlevel import async_checkpoint, green_checkpoint
 from .lowlevel._events import create_async_event, create_green_event
 from .lowlevel._thread_locks import create_thread_lock
 from .meta import DEFAULT, DefaultType
+
+if TYPE_CHECKING:
+    from _thread import LockType
+
+    from typing_extensions import Self
 
 __all__ = ("CountdownEvent", "Event", "REvent")
 
@@ -86,7 +91,7 @@ class Event(EventBase):
 
     __slots__ = ("__weakref__",)
 
-    def __new__(cls) -> Event:
+    def __new__(cls) -> Self:
         return EventBase.__new__(cls)  # type: ignore[no-any-return]
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -127,10 +132,12 @@ class REvent(Event):
 
     __slots__ = ("_clear_lock",)
 
-    def __new__(cls) -> REvent:
+    _clear_lock: LockType
+
+    def __new__(cls) -> Self:
         self = super().__new__(cls)
         self._clear_lock = create_thread_lock()
-        return self  # type: ignore[return-value]
+        return self
 
     def clear(self, /) -> None:
         """Reset the event to unset; waiters already woken stay woken."""
@@ -155,6 +162,11 @@ class CountdownEvent:
     """
 
     __slots__ = ("__weakref__", "_core", "_initial_value", "_lock", "_value")
+
+    _core: EventCore
+    _initial_value: int
+    _lock: LockType
+    _value: int
 
     def __new__(
         cls, initial_value: int | DefaultType = DEFAULT
@@ -259,7 +271,7 @@ class CountdownEvent:
             msg = "down() called too many times"
             raise RuntimeError(msg)
         if value == 1:
-            core.set()
+            core.set()  # pyright: ignore[reportPossiblyUnboundVariable]
 
     def clear(self, /) -> None:
         """Set the value to zero and wake every waiter."""

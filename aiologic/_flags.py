@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 from warnings import warn
 
 from .lowlevel._thread_locks import create_thread_lock
 from .meta import MISSING, MissingType
+
+if TYPE_CHECKING:
+    from _thread import LockType
 
 __all__ = ("Flag",)
 
@@ -27,6 +30,9 @@ class Flag(Generic[_T]):
     """
 
     __slots__ = ("__weakref__", "_lock", "_markers")
+
+    _lock: LockType
+    _markers: list[_T]
 
     def __new__(cls, marker: _T | MissingType = MISSING) -> Flag[_T]:
         self = object.__new__(cls)

@@ -48,7 +48,7 @@ class CapacityLimiter:
     def waiting(self) -> int: ...
 
 class RCapacityLimiter(CapacityLimiter):
-    async def async_acquire(  # type: ignore[override]
+    async def async_acquire(
         self,
         /,
         count: int = 1,
@@ -56,7 +56,7 @@ class RCapacityLimiter(CapacityLimiter):
         blocking: bool = True,
         timeout: float | None = None,
     ) -> bool: ...
-    def green_acquire(  # type: ignore[override]
+    def green_acquire(
         self,
         /,
         count: int = 1,
@@ -64,7 +64,7 @@ class RCapacityLimiter(CapacityLimiter):
         blocking: bool = True,
         timeout: float | None = None,
     ) -> bool: ...
-    def async_release(self, /, count: int = 1) -> None: ...  # type: ignore[override]
-    def green_release(self, /, count: int = 1) -> None: ...  # type: ignore[override]
+    def async_release(self, /, count: int = 1) -> None: ...
+    def green_release(self, /, count: int = 1) -> None: ...
     def async_count(self, /) -> int: ...
     def green_count(self, /) -> int: ...

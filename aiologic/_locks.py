@@ -92,7 +92,7 @@ class Lock(LockCore):
         # thread blocking on a lock that a task or greenlet of its own
         # holds, or an async task waiting for the plain thread that runs
         # its event loop.
-        owner = self._core.owner
+        owner: Any = self._core.owner
         if owner is None or self._owner_thread != _get_ident():
             return
         if task[0] == "threading" and owner[0] != "threading":

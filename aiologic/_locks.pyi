@@ -41,7 +41,7 @@ class Lock:
     def waiting(self) -> int: ...
 
 class RLock(Lock):
-    async def async_acquire(  # type: ignore[override]
+    async def async_acquire(
         self,
         /,
         count: int = 1,
@@ -49,7 +49,7 @@ class RLock(Lock):
         blocking: bool = True,
         timeout: float | None = None,
     ) -> bool: ...
-    def green_acquire(  # type: ignore[override]
+    def green_acquire(
         self,
         /,
         count: int = 1,
@@ -57,8 +57,8 @@ class RLock(Lock):
         blocking: bool = True,
         timeout: float | None = None,
     ) -> bool: ...
-    def async_release(self, /, count: int = 1) -> None: ...  # type: ignore[override]
-    def green_release(self, /, count: int = 1) -> None: ...  # type: ignore[override]
+    def async_release(self, /, count: int = 1) -> None: ...
+    def green_release(self, /, count: int = 1) -> None: ...
     def async_count(self, /) -> int: ...
     def green_count(self, /) -> int: ...
     @property

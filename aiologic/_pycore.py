@@ -42,7 +42,7 @@ from __future__ import annotations
 import sys
 from collections import deque
 from math import ceil
-from typing import Any, Final, Generator, Tuple
+from typing import TYPE_CHECKING, Any, Final, Generator, NoReturn, Tuple
 
 from ._utils import check_count, check_depth, check_timeout
 from .lowlevel._checkpoints import async_checkpoint, green_checkpoint
@@ -51,6 +51,9 @@ from .lowlevel._identity import (
     current_green_task_ident,
 )
 from .lowlevel._thread_locks import _get_ident, create_thread_lock
+
+if TYPE_CHECKING:
+    from _thread import LockType
 
 __all__ = (
     "STORAGE_FIFO",
@@ -126,7 +129,7 @@ class PermitCounter:
         self._reserve = value - free
         self._lock = create_thread_lock()
         self._waiters = WaitQueue()
-        self.owner: Any = None
+        self.owner: object = None
 
     @property
     def value(self) -> int:
@@ -342,6 +345,21 @@ class LockCore:
 
     __slots__ = ("_core", "_count", "_owner_thread")
 
+    _core: PermitCounter
+    _count: int
+    _owner_thread: int | None
+
+    if TYPE_CHECKING:
+        # the slow paths, provided by the subclasses
+
+        def _green_wait(
+            self, task: Any, count: int, blocking: bool, timeout: float | None
+        ) -> bool: ...
+
+        async def _async_wait(
+            self, task: Any, count: int, blocking: bool, timeout: float | None
+        ) -> bool: ...
+
     #: whether the owner may acquire again (counting the depth)
     _reentrant = False
 
@@ -410,11 +428,11 @@ class LockCore:
 
     def async_owned(self) -> bool:
         """Whether the current async task holds the lock."""
-        return self._core.owner == current_async_task_ident()  # type: ignore
+        return self._core.owner == current_async_task_ident()
 
     def green_owned(self) -> bool:
         """Whether the current thread or greenlet holds the lock."""
-        return self._core.owner == current_green_task_ident()  # type: ignore
+        return self._core.owner == current_green_task_ident()
 
     def locked(self) -> bool:
         """Whether any task holds the lock (or is being handed it)."""
@@ -441,9 +459,7 @@ class LockCore:
         elif core.try_acquire(task):
             self._acquired(count)
         else:
-            return self._green_wait(  # type: ignore[attr-defined,no-any-return]
-                task, count, blocking, timeout
-            )
+            return self._green_wait(task, count, blocking, timeout)
         if blocking:
             try:
                 green_checkpoint()
@@ -475,9 +491,7 @@ class LockCore:
         # What _async_take left: a checkpoint, or the wait for the lock.
         task = current_async_task_ident()
         if found is _MUST_WAIT:
-            return await self._async_wait(  # type: ignore[attr-defined,no-any-return]
-                task, count, blocking, timeout
-            )
+            return await self._async_wait(task, count, blocking, timeout)
         try:
             await found
         except BaseException:
@@ -535,7 +549,7 @@ class RLockCore(LockCore):
 
     _reentrant = True
 
-    async def async_acquire(  # type: ignore[override]
+    async def async_acquire(
         self,
         /,
         count: int = 1,
@@ -557,7 +571,7 @@ class RLockCore(LockCore):
             return True
         return await self._async_acquire_rest(found, count, blocking, timeout)
 
-    def green_acquire(  # type: ignore[override]
+    def green_acquire(
         self,
         /,
         count: int = 1,
@@ -576,11 +590,11 @@ class RLockCore(LockCore):
         task = current_green_task_ident()
         return self._green_acquire(task, count, blocking, timeout)
 
-    def async_release(self, /, count: int = 1) -> None:  # type: ignore[override]
+    def async_release(self, /, count: int = 1) -> None:
         """Release *count* levels held by the current async task."""
         self._release(current_async_task_ident(), check_depth(count))
 
-    def green_release(self, /, count: int = 1) -> None:  # type: ignore[override]
+    def green_release(self, /, count: int = 1) -> None:
         """Release *count* levels held by the current thread/greenlet."""
         self._release(current_green_task_ident(), check_depth(count))
 
@@ -616,6 +630,23 @@ class SemaphoreCore:
 
     __slots__ = ("_binary", "_core", "_max_value", "_release_lock")
 
+    _core: PermitCounter
+    _max_value: int | None
+    _binary: bool
+    # set exactly when ``_max_value`` is
+    _release_lock: LockType
+
+    if TYPE_CHECKING:
+        # the slow paths, provided by the subclasses
+
+        def _green_wait(
+            self, blocking: bool, timeout: float | None
+        ) -> bool: ...
+
+        async def _async_wait(
+            self, blocking: bool, timeout: float | None
+        ) -> bool: ...
+
     def _init_core(
         self, initial_value: int, max_value: int | None, binary: bool
     ) -> None:
@@ -627,7 +658,7 @@ class SemaphoreCore:
         if max_value is not None:
             self._release_lock = create_thread_lock()
         else:
-            self._release_lock = None
+            self._release_lock = None  # type: ignore[assignment]
 
     def __enter__(self) -> Any:
         self._green_acquire(True, None)
@@ -715,7 +746,7 @@ class SemaphoreCore:
 
     def _green_acquire(self, blocking: bool, timeout: float | None) -> bool:
         if not self._core.try_acquire():
-            return self._green_wait(blocking, timeout)  # type: ignore
+            return self._green_wait(blocking, timeout)
         if blocking:
             try:
                 green_checkpoint()
@@ -740,9 +771,7 @@ class SemaphoreCore:
     ) -> bool:
         # What _async_take left: a checkpoint, or the wait for a permit.
         if found is _MUST_WAIT:
-            return await self._async_wait(  # type: ignore
-                blocking, timeout
-            )
+            return await self._async_wait(blocking, timeout)
         try:
             await found
         except BaseException:
@@ -774,6 +803,19 @@ class LimiterCore:
     """
 
     __slots__ = ("_borrowers", "_core")
+
+    _core: PermitCounter
+
+    if TYPE_CHECKING:
+        # the slow paths, provided by the subclasses
+
+        def _green_wait(
+            self, task: Any, count: int, blocking: bool, timeout: float | None
+        ) -> bool: ...
+
+        async def _async_wait(
+            self, task: Any, count: int, blocking: bool, timeout: float | None
+        ) -> bool: ...
 
     #: whether a borrower may borrow again (counting the depth)
     _reentrant = False
@@ -865,9 +907,7 @@ class LimiterCore:
         elif self._core.try_acquire():
             self._borrowers[task] = count
         else:
-            return self._green_wait(  # type: ignore[attr-defined,no-any-return]
-                task, count, blocking, timeout
-            )
+            return self._green_wait(task, count, blocking, timeout)
         if blocking:
             try:
                 green_checkpoint()
@@ -898,9 +938,7 @@ class LimiterCore:
         # What _async_take left: a checkpoint, or the wait for a token.
         task = current_async_task_ident()
         if found is _MUST_WAIT:
-            return await self._async_wait(  # type: ignore[attr-defined,no-any-return]
-                task, count, blocking, timeout
-            )
+            return await self._async_wait(task, count, blocking, timeout)
         try:
             await found
         except BaseException:
@@ -944,7 +982,7 @@ class RLimiterCore(LimiterCore):
 
     _reentrant = True
 
-    async def async_acquire(  # type: ignore[override]
+    async def async_acquire(
         self,
         /,
         count: int = 1,
@@ -961,7 +999,7 @@ class RLimiterCore(LimiterCore):
             return True
         return await self._async_acquire_rest(found, count, blocking, timeout)
 
-    def green_acquire(  # type: ignore[override]
+    def green_acquire(
         self,
         /,
         count: int = 1,
@@ -976,11 +1014,11 @@ class RLimiterCore(LimiterCore):
         task = current_green_task_ident()
         return self._green_acquire(task, count, blocking, timeout)
 
-    def async_release(self, /, count: int = 1) -> None:  # type: ignore[override]
+    def async_release(self, /, count: int = 1) -> None:
         """Release *count* levels borrowed by the current async task."""
         self._release(current_async_task_ident(), check_depth(count))
 
-    def green_release(self, /, count: int = 1) -> None:  # type: ignore[override]
+    def green_release(self, /, count: int = 1) -> None:
         """Release *count* levels borrowed by the current thread/greenlet."""
         self._release(current_green_task_ident(), check_depth(count))
 
@@ -1004,6 +1042,19 @@ class EventBase:
     """
 
     __slots__ = ("_core",)
+
+    _core: EventCore
+
+    if TYPE_CHECKING:
+        # the slow paths, provided by the subclasses
+
+        def _green_wait(
+            self, core: EventCore, timeout: float | None
+        ) -> bool: ...
+
+        async def _async_wait(
+            self, core: EventCore, timeout: float | None
+        ) -> bool: ...
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         self = object.__new__(cls)
@@ -1031,7 +1082,7 @@ class EventBase:
         if core.is_set():
             await async_checkpoint()
             return True
-        return await self._async_wait(core, timeout)  # type: ignore
+        return await self._async_wait(core, timeout)
 
     def wait(self, /, timeout: float | None = None) -> bool:
         """Block the current thread or greenlet until the event is set.
@@ -1047,7 +1098,7 @@ class EventBase:
         if core.is_set():
             green_checkpoint()
             return True
-        return self._green_wait(core, timeout)  # type: ignore
+        return self._green_wait(core, timeout)
 
     def set(self, /) -> None:
         """Set the event and wake every waiter (FIFO); idempotent."""
@@ -1119,6 +1170,19 @@ class SimpleQueueCore(_QueueBase):
 
     __slots__ = ("_core", "_data", "_lifo")
 
+    if TYPE_CHECKING:
+        # the slow paths, provided by the subclasses
+
+        def _raise_shut_down(self) -> NoReturn: ...
+
+        def _green_get_wait(
+            self, blocking: bool, timeout: float | None
+        ) -> Any: ...
+
+        async def _async_get_wait(
+            self, blocking: bool, timeout: float | None
+        ) -> Any: ...
+
     def _init_core(self, data: deque[Any], lifo: bool) -> None:
         self._data = data
         self._lifo = lifo
@@ -1132,7 +1196,7 @@ class SimpleQueueCore(_QueueBase):
         ``QueueShutDown`` once the queue is shut down.
         """
         if self._shut:
-            self._raise_shut_down()  # type: ignore[attr-defined]
+            self._raise_shut_down()
         self._unfinished_up()
         self._data.append(item)
         # the item is stored before its permit is visible
@@ -1187,9 +1251,7 @@ class SimpleQueueCore(_QueueBase):
             timeout = check_timeout(timeout)
         core = self._core
         if not core.try_acquire():
-            return await self._async_get_wait(  # type: ignore[attr-defined]
-                blocking, timeout
-            )
+            return await self._async_get_wait(blocking, timeout)
         if blocking:
             try:
                 await async_checkpoint()
@@ -1212,9 +1274,7 @@ class SimpleQueueCore(_QueueBase):
             timeout = check_timeout(timeout)
         core = self._core
         if not core.try_acquire():
-            return self._green_get_wait(  # type: ignore[attr-defined]
-                blocking, timeout
-            )
+            return self._green_get_wait(blocking, timeout)
         if blocking:
             try:
                 green_checkpoint()
@@ -1234,7 +1294,7 @@ class SimpleQueueCore(_QueueBase):
         except IndexError:
             if not self._shut:
                 raise
-        self._raise_shut_down()  # type: ignore[attr-defined]
+        self._raise_shut_down()
 
     def _shut_down(self, immediate: bool) -> None:
         # Refuse puts from now on; hand every getter a permit; with
@@ -1310,6 +1370,40 @@ class QueueCore(_QueueBase):
     #: what ``_try_get()`` returns when no item could be taken
     _NO_ITEM: Final[Any] = object()
 
+    # made by the ``_init`` hook
+    _data: Any
+
+    if TYPE_CHECKING:
+        # the storage hooks and the slow paths, provided by the subclasses
+
+        def _init(self, items: Any, maxsize: int) -> None: ...
+
+        def _put(self, item: Any) -> None: ...
+
+        def _get(self) -> Any: ...
+
+        def _feed_getters(self) -> None: ...
+
+        def _feed_putters(self) -> None: ...
+
+        def _raise_shut_down(self) -> NoReturn: ...
+
+        def _green_put_wait(
+            self, item: Any, blocking: bool, timeout: float | None
+        ) -> None: ...
+
+        async def _async_put_wait(
+            self, item: Any, blocking: bool, timeout: float | None
+        ) -> None: ...
+
+        def _green_get_wait(
+            self, blocking: bool, timeout: float | None
+        ) -> Any: ...
+
+        async def _async_get_wait(
+            self, blocking: bool, timeout: float | None
+        ) -> Any: ...
+
     def _init_core(self, items: Any, maxsize: Any, storage: int) -> None:
         self._maxsize = maxsize
         # room while len(data) < bound; 0: unbounded
@@ -1320,7 +1414,7 @@ class QueueCore(_QueueBase):
         self._getters: deque[Any] = deque()
         self._putters: deque[Any] = deque()
         self._lock = create_thread_lock()
-        self._init(items, maxsize)  # type: ignore[attr-defined]
+        self._init(items, maxsize)
         self._storage = storage
         self._init_tasks(len(self._data))
 
@@ -1333,7 +1427,7 @@ class QueueCore(_QueueBase):
         elif storage:
             self._data.append(item)
         else:
-            self._put(item)  # type: ignore[attr-defined]
+            self._put(item)
 
     def _take(self) -> Any:
         storage = self._storage
@@ -1343,7 +1437,7 @@ class QueueCore(_QueueBase):
             return self._data.pop()
         if storage == STORAGE_HEAP:
             return heap_pop(self._data)
-        return self._get()  # type: ignore[attr-defined]
+        return self._get()
 
     def _has_room(self) -> bool:
         if self._putters or self._shut:
@@ -1360,7 +1454,7 @@ class QueueCore(_QueueBase):
         self._store(item)
         self._unfinished_up()
         if self._getters:
-            self._feed_getters()  # type: ignore[attr-defined]
+            self._feed_getters()
         return True
 
     def _try_get(self) -> Any:
@@ -1368,7 +1462,7 @@ class QueueCore(_QueueBase):
             return self._NO_ITEM
         item = self._take()
         if self._putters:
-            self._feed_putters()  # type: ignore[attr-defined]
+            self._feed_putters()
         return item
 
     # -- the calls ------------------------------------------------------------
@@ -1390,16 +1484,12 @@ class QueueCore(_QueueBase):
         if blocking:
             timeout = check_timeout(timeout)
             if not self._has_room():  # a guess without the lock
-                return await self._async_put_wait(  # type: ignore
-                    item, True, timeout
-                )
+                return await self._async_put_wait(item, True, timeout)
             await async_checkpoint()
         with self._lock:
             if self._try_put(item):
                 return None
-        return await self._async_put_wait(  # type: ignore[attr-defined]
-            item, blocking, timeout
-        )
+        return await self._async_put_wait(item, blocking, timeout)
 
     def green_put(
         self,
@@ -1418,16 +1508,12 @@ class QueueCore(_QueueBase):
         if blocking:
             timeout = check_timeout(timeout)
             if not self._has_room():  # a guess without the lock
-                return self._green_put_wait(  # type: ignore[attr-defined]
-                    item, True, timeout
-                )
+                return self._green_put_wait(item, True, timeout)
             green_checkpoint()
         with self._lock:
             if self._try_put(item):
                 return None
-        return self._green_put_wait(  # type: ignore[attr-defined]
-            item, blocking, timeout
-        )
+        return self._green_put_wait(item, blocking, timeout)
 
     async def async_get(
         self, /, *, blocking: bool = True, timeout: float | None = None
@@ -1441,17 +1527,13 @@ class QueueCore(_QueueBase):
         if blocking:
             timeout = check_timeout(timeout)
             if not self._has_item():  # a guess without the lock
-                return await self._async_get_wait(  # type: ignore
-                    True, timeout
-                )
+                return await self._async_get_wait(True, timeout)
             await async_checkpoint()
         with self._lock:
             item = self._try_get()
         if item is not self._NO_ITEM:
             return item
-        return await self._async_get_wait(  # type: ignore[attr-defined]
-            blocking, timeout
-        )
+        return await self._async_get_wait(blocking, timeout)
 
     def green_get(
         self, /, *, blocking: bool = True, timeout: float | None = None
@@ -1465,17 +1547,13 @@ class QueueCore(_QueueBase):
         if blocking:
             timeout = check_timeout(timeout)
             if not self._has_item():  # a guess without the lock
-                return self._green_get_wait(  # type: ignore[attr-defined]
-                    True, timeout
-                )
+                return self._green_get_wait(True, timeout)
             green_checkpoint()
         with self._lock:
             item = self._try_get()
         if item is not self._NO_ITEM:
             return item
-        return self._green_get_wait(  # type: ignore[attr-defined]
-            blocking, timeout
-        )
+        return self._green_get_wait(blocking, timeout)
 
     def _mark_shut_down(self) -> None:
         # from now on there is no room (with the lock held)

@@ -37,7 +37,7 @@ cancellation delivered there gives the lock back.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._utils import check_timeout
 from .lowlevel import (
@@ -48,6 +48,9 @@ from .lowlevel import (
 )
 from .lowlevel._events import create_async_event, create_green_event
 from .lowlevel._thread_locks import create_thread_lock
+
+if TYPE_CHECKING:
+    from _thread import LockType
 
 __all__ = ("RWLock",)
 
@@ -98,6 +101,15 @@ class RWLock:
         "_writer",
         "_writer_view",
     )
+
+    _lock: LockType
+    _writer: Any  # the writer's task ident, None when unlocked
+    _readers: dict[Any, int]
+    _waiters: deque[Any]
+    _waiting_readers: int
+    _waiting_writers: int
+    _reader: RWLockReader
+    _writer_view: RWLockWriter
 
     def __new__(cls) -> Any:
         self = object.__new__(cls)
@@ -369,6 +381,12 @@ class _RWLockView:
     """What the reader and the writer views of an ``RWLock`` share."""
 
     __slots__ = ("__weakref__", "_rwlock")
+
+    _rwlock: RWLock
+
+    if TYPE_CHECKING:
+
+        def locked(self) -> bool: ...
 
     _side = _READ
     _name = "reader"

@@ -50,7 +50,7 @@ class Semaphore:
     def waiting(self) -> int: ...
 
 class BoundedSemaphore(Semaphore):
-    def __new__(  # type: ignore[misc]
+    def __new__(
         cls,
         initial_value: int | DefaultType = ...,
         max_value: int | DefaultType = ...,
@@ -61,7 +61,7 @@ class BoundedSemaphore(Semaphore):
 class BinarySemaphore(Semaphore): ...
 
 class BoundedBinarySemaphore(BinarySemaphore, BoundedSemaphore):
-    def __new__(  # type: ignore[misc]
+    def __new__(
         cls,
         initial_value: int | DefaultType = ...,
         max_value: int | DefaultType = ...,

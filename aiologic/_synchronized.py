@@ -217,7 +217,7 @@ class _SynchronizedFunction:
             update_wrapper(self, func, updated=())
 
     @property  # type: ignore[misc]
-    def __class__(self) -> Any:
+    def __class__(self) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         return type(self._func)
 
     def __getattr__(self, name: str) -> Any:

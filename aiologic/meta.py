@@ -5,6 +5,10 @@
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = (
     "DEFAULT",
@@ -27,10 +31,10 @@ class _SingletonEnum(enum.Enum):
 
     # Sentinels are compared by identity, so copies must be the same object
     # (enum members already pickle by reference).
-    def __copy__(self):
+    def __copy__(self) -> Self:
         return self
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: Any) -> Self:
         return self
 
 
@@ -47,6 +51,6 @@ class MissingType(_SingletonEnum):
 
 
 #: "use the normal default value"
-DEFAULT: DefaultType = DefaultType.DEFAULT
+DEFAULT: Final = DefaultType.DEFAULT
 #: "behave specially when the argument was not passed"
-MISSING: MissingType = MissingType.MISSING
+MISSING: Final = MissingType.MISSING

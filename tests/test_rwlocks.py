@@ -512,6 +512,9 @@ def test_handoff_before_the_waiter_runs(world, rw, side):
     # before it runs, and newcomers cannot barge in
     ops = world.ops
     gate = world.gate()
+    # the waiter holds on until the first task has looked, so that a
+    # waiter in another thread cannot release before the observation
+    observed = world.gate()
     idents = []
     view = getattr(rw, side)
 
@@ -537,6 +540,7 @@ def test_handoff_before_the_waiter_runs(world, rw, side):
     async def second():
         idents.append(world.current_ident())
         ok = await ops.acquire(view)
+        await observed.wait()
         await ops.release(view)
         return ok
 
@@ -544,6 +548,7 @@ def test_handoff_before_the_waiter_runs(world, rw, side):
     wait_waiting(rw, 1)
     gate.open()
     locked, owner, readers, waiting, barged_w, barged_r = task.result()
+    observed.open()
     assert waiter.result() is True
     assert locked is True
     assert waiting == 0

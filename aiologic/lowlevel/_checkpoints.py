@@ -145,7 +145,7 @@ def _async_yield(library: str | None) -> Any:
         return checkpoint()  # noqa: ASYNC105 - the caller awaits it
 
     if library == "curio":
-        from curio import sleep
+        from curio import sleep  # pyright: ignore[reportMissingImports]
 
         return sleep(0)
 
@@ -253,7 +253,7 @@ def _green_yield(library: str) -> None:
 
         sleep(0)
     elif library == "eventlet":
-        from eventlet import sleep
+        from eventlet import sleep  # pyright: ignore[reportMissingImports]
 
         sleep(0)
     else:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import sys
 from importlib import import_module
-from typing import Any, Final, Generator
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final, Generator
 
 from ._checkpoints import async_checkpoint, green_checkpoint
 from ._libraries import (
@@ -32,6 +33,9 @@ from ._libraries import (
     current_green_library,
 )
 from ._thread_locks import _original_sleep, create_thread_lock
+
+if TYPE_CHECKING:
+    from ._protocols import AsyncEvent, GreenEvent
 
 __all__ = (
     "CANCELLED_EVENT",
@@ -250,7 +254,7 @@ class _WaitFor:
 
     __slots__ = ("_event", "_timeout")
 
-    def __init__(self, event: Any, timeout: float | None) -> None:
+    def __init__(self, event: _BaseAsyncEvent, timeout: float | None) -> None:
         self._event = event
         self._timeout = timeout
 
@@ -354,8 +358,8 @@ CANCELLED_EVENT: Final = object.__new__(CancelledEvent)
 # --- backend selection ---------------------------------------------------
 
 _modules = sys.modules
-_green_classes: dict[str, Any] = {}
-_async_classes: dict[str, Any] = {}
+_green_classes: dict[str, type[_BaseGreenEvent]] = {}
+_async_classes: dict[str, type[_BaseAsyncEvent]] = {}
 
 _GREEN_BACKENDS: Final = frozenset({"threading", "gevent", "eventlet"})
 _ASYNC_BACKENDS: Final = frozenset({"asyncio", "trio"})
@@ -368,7 +372,7 @@ _ASYNC_BACKENDS: Final = frozenset({"asyncio", "trio"})
 _backend_import_lock = create_thread_lock()
 
 
-def _import_backend(library: str) -> Any:
+def _import_backend(library: str) -> ModuleType:
     name = f"aiologic.lowlevel._waiters._{library}"
 
     with _backend_import_lock:
@@ -380,17 +384,18 @@ def _import_backend(library: str) -> Any:
     return module
 
 
-def _load_green_class(library: str) -> Any:
+def _load_green_class(library: str) -> type[_BaseGreenEvent]:
     if library not in _GREEN_BACKENDS:
         msg = f"unsupported green library {library!r}"
         raise GreenLibraryNotFoundError(msg)
 
     module = _import_backend(library)
-    cls = _green_classes[library] = module.GreenEvent
+    cls: type[_BaseGreenEvent] = module.GreenEvent
+    _green_classes[library] = cls
     return cls
 
 
-def _load_async_class(library: str) -> Any:
+def _load_async_class(library: str) -> type[_BaseAsyncEvent]:
     if library not in _ASYNC_BACKENDS:
         from ._libraries import AsyncLibraryNotFoundError
 
@@ -398,7 +403,8 @@ def _load_async_class(library: str) -> Any:
         raise AsyncLibraryNotFoundError(msg)
 
     module = _import_backend(library)
-    cls = _async_classes[library] = module.AsyncEvent
+    cls: type[_BaseAsyncEvent] = module.AsyncEvent
+    _async_classes[library] = cls
     return cls
 
 
@@ -411,7 +417,7 @@ def create_green_event(
     locking: bool = False,
     shield: bool = False,
     force: bool = False,
-) -> Any:
+) -> GreenEvent:
     """Create a pending green event bound to the calling thread's library.
 
     Create it in the thread (and greenlet) that is going to wait. *shield*
@@ -434,7 +440,7 @@ def create_async_event(
     locking: bool = False,
     shield: bool = False,
     force: bool = False,
-) -> Any:
+) -> AsyncEvent:
     """Create a pending async event bound to the running event loop.
 
     Create it in the task that is going to wait. Outside any event loop,
@@ -446,7 +452,8 @@ def create_async_event(
     library = current_async_library(failsafe=True)
 
     if library is None:
-        return _import_backend("unbound").AsyncEvent(shield, force)
+        unbound: type[_BaseAsyncEvent] = _import_backend("unbound").AsyncEvent
+        return unbound(shield, force)
 
     try:
         cls = _async_classes[library]
@@ -464,7 +471,7 @@ class _GreenWaiter:
 
     __slots__ = ("_event",)
 
-    def __init__(self, event: Any) -> None:
+    def __init__(self, event: GreenEvent) -> None:
         self._event = event
 
     def __repr__(self) -> str:
@@ -496,7 +503,7 @@ class _AsyncWaiter:
 
     __slots__ = ("_event",)
 
-    def __init__(self, event: Any) -> None:
+    def __init__(self, event: _BaseAsyncEvent) -> None:
         self._event = event
 
     def __repr__(self) -> str:

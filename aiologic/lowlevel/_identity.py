@@ -31,7 +31,7 @@ __all__ = (
 #: the identifier of the calling OS thread (`threading.get_ident`)
 current_thread_ident = _get_ident
 
-_threading_active = threading._active  # type: ignore[attr-defined]
+_threading_active: dict[int, threading.Thread] = threading._active  # type: ignore[attr-defined]
 _modules = sys.modules
 
 
@@ -60,9 +60,9 @@ def _getcurrent() -> Any:
 
     if getcurrent is None:
         # both gevent and eventlet run on greenlet
-        from greenlet import getcurrent
+        from greenlet import getcurrent as _getcurrent_impl
 
-        _greenlet_getcurrent = getcurrent
+        getcurrent = _greenlet_getcurrent = _getcurrent_impl
 
     return getcurrent()
 
@@ -127,7 +127,7 @@ def current_green_token() -> Any:
         return get_hub()
 
     if library == "eventlet":
-        from eventlet.hubs import get_hub
+        from eventlet.hubs import get_hub  # pyright: ignore[reportMissingImports]
 
         return get_hub()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import Callable
 
 __all__ = (
     "AsyncLibraryNotFoundError",
@@ -28,7 +29,7 @@ try:
     # and anyio speak, so we use them instead of our own
     import sniffio as _sniffio
 except ImportError:  # pragma: no cover - sniffio is usually installed
-    _sniffio = None
+    _sniffio = None  # type: ignore[assignment]
 
 
 class _NamedLocal(threading.local):
@@ -38,7 +39,9 @@ class _NamedLocal(threading.local):
 
 
 if _sniffio is not None:
-    AsyncLibraryNotFoundError = _sniffio.AsyncLibraryNotFoundError
+    AsyncLibraryNotFoundError = (  # pyright: ignore[reportAssignmentType]
+        _sniffio.AsyncLibraryNotFoundError
+    )
     current_async_library_tlocal = _sniffio.thread_local
     _sniffio_cvar = _sniffio._impl.current_async_library_cvar
 else:  # pragma: no cover
@@ -65,27 +68,29 @@ current_green_library_tlocal = _NamedLocal()
 _modules = sys.modules
 
 # cached entry points of libraries, filled in once the program imports them
-_gevent_hub_if_exists = None
-_eventlet_hubs_tlocal = None
-_trio_in_trio_run = None
+_gevent_hub_if_exists: Callable[[], object] | None = None
+_eventlet_hubs_tlocal: threading.local | None = None
+_trio_in_trio_run: Callable[[], bool] | None = None
 
 
-def _gevent_hub_getter():
+def _gevent_hub_getter() -> Callable[[], object]:
     global _gevent_hub_if_exists
 
     from gevent._hub_local import get_hub_if_exists
 
-    _gevent_hub_if_exists = get_hub_if_exists
-    return get_hub_if_exists
+    getter: Callable[[], object] = get_hub_if_exists
+    _gevent_hub_if_exists = getter
+    return getter
 
 
-def _eventlet_tlocal():
+def _eventlet_tlocal() -> threading.local:
     global _eventlet_hubs_tlocal
 
-    from eventlet.hubs import _threadlocal
+    from eventlet.hubs import _threadlocal  # pyright: ignore[reportMissingImports]
 
-    _eventlet_hubs_tlocal = _threadlocal
-    return _threadlocal
+    tlocal: threading.local = _threadlocal
+    _eventlet_hubs_tlocal = tlocal
+    return tlocal
 
 
 def current_green_library(*, failsafe: bool = False) -> str:
@@ -124,10 +129,10 @@ def _trio_running() -> bool:
         if "trio" not in _modules:
             return False
         try:
-            from trio.lowlevel import in_trio_run
+            from trio.lowlevel import in_trio_run as trio_in_trio_run
         except ImportError:  # pragma: no cover - trio < 0.22
             return False
-        _trio_in_trio_run = in_trio_run
+        in_trio_run = _trio_in_trio_run = trio_in_trio_run
     return in_trio_run()
 
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generator, Protocol
+from typing import Any, Awaitable, Generator, Protocol
 
 __all__ = (
     "AsyncEvent",
@@ -42,7 +42,7 @@ class AsyncEvent(Event, Protocol):
 
     def __await__(self) -> Generator[Any, Any, bool]: ...
 
-    def with_(self, timeout: float | None = None) -> Any: ...
+    def with_(self, timeout: float | None = None) -> Awaitable[bool]: ...
 
 
 class Waiter(Protocol):
@@ -64,7 +64,7 @@ class AsyncWaiter(Waiter, Protocol):
 
     def __await__(self) -> Generator[Any, Any, bool]: ...
 
-    def with_(self, timeout: float | None = None) -> Any: ...
+    def with_(self, timeout: float | None = None) -> Awaitable[bool]: ...
 
 
 for _cls in (Event, GreenEvent, AsyncEvent, Waiter, GreenWaiter, AsyncWaiter):

@@ -73,12 +73,13 @@ def _green_shield(func: Any, *args: Any, **kwargs: Any) -> Any:
     if library == "threading":
         return func(*args, **kwargs)
 
+    greenlet: Any  # a gevent Greenlet or an eventlet GreenThread
     if library == "gevent":
         import gevent
 
         greenlet = gevent.spawn(func, *args, **kwargs)
     else:
-        import eventlet
+        import eventlet  # pyright: ignore[reportMissingImports]
 
         greenlet = eventlet.spawn(func, *args, **kwargs)
 
@@ -109,10 +110,12 @@ def _green_shield(func: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _green_done(greenlet: Any, library: str) -> bool:
+    done: bool
     if library == "gevent":
-        return greenlet.ready()
-
-    return greenlet.dead
+        done = greenlet.ready()
+    else:
+        done = greenlet.dead
+    return done
 
 
 def shield(wrapped: Any, /) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from functools import partial, wraps
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Tuple, TypeVar
 
 from aiologic.meta import MISSING, MissingType
 
@@ -28,32 +28,46 @@ __all__ = (
     "once",
 )
 
+if TYPE_CHECKING:
+    from _thread import LockType
+    from _thread import RLock as RLockType
+
 _T = TypeVar("_T")
 
+_ThreadAttrs = Tuple[
+    Callable[[], "LockType"], Callable[[], "RLockType"], Callable[[], int]
+]
 
-def _original_thread_module_attrs() -> tuple[Any, Any, Any]:
+
+def _original_thread_module_attrs() -> _ThreadAttrs:
     names = ("allocate_lock", "RLock", "get_ident")
 
     if "gevent.monkey" in sys.modules:
         from gevent.monkey import get_original
 
         try:
-            return tuple(get_original("_thread", list(names)))  # type: ignore
+            # get_original() takes a list of names too (its stub says str)
+            return tuple(
+                get_original(
+                    "_thread",
+                    list(names),  # pyright: ignore[reportArgumentType]
+                )
+            )
         except (AttributeError, ImportError):  # pragma: no cover
             pass
 
     if "eventlet.patcher" in sys.modules:
-        from eventlet.patcher import original
+        from eventlet.patcher import original  # pyright: ignore[reportMissingImports]
 
         try:
             module = original("_thread")
-            return tuple(getattr(module, name) for name in names)  # type: ignore
+            return tuple(getattr(module, name) for name in names)
         except (AttributeError, ImportError):  # pragma: no cover
             pass
 
     import _thread
 
-    return tuple(getattr(_thread, name) for name in names)  # type: ignore
+    return tuple(getattr(_thread, name) for name in names)
 
 
 _allocate_lock, _RLock, _get_ident = _original_thread_module_attrs()
@@ -69,7 +83,7 @@ def _original_time_sleep() -> Callable[[float], None]:
             pass
 
     if "eventlet.patcher" in sys.modules:
-        from eventlet.patcher import original
+        from eventlet.patcher import original  # pyright: ignore[reportMissingImports]
 
         try:
             return original("time").sleep  # type: ignore[no-any-return]
@@ -90,18 +104,19 @@ ThreadLock = type(_allocate_lock())
 ThreadRLock = _RLock
 
 
-def create_thread_lock() -> Any:
+def create_thread_lock() -> LockType:
     """Return a new original (unpatched) non-reentrant thread lock."""
     return _allocate_lock()
 
 
-def create_thread_rlock() -> Any:
+def create_thread_rlock() -> RLockType:
     """Return a new original (unpatched) reentrant thread lock."""
     return _RLock()
 
 
-def _final_class(cls_name: str):
-    def __init_subclass__(cls, /, **kwargs: Any) -> None:
+def _final_class(cls_name: str) -> Any:
+    # Any: it stands in for the ``__init_subclass__`` of the class
+    def __init_subclass__(cls: type, /, **kwargs: Any) -> None:
         msg = (
             f"type 'aiologic.lowlevel.{cls_name}'"
             " is not an acceptable base type"
@@ -248,7 +263,7 @@ class ThreadOnceLock:
         state = (self._count, self._owner)
         self._count = 1
         self.release()
-        return state  # type: ignore[return-value]
+        return state
 
     def _acquire_restore(self, state: tuple[int, int | None]) -> None:
         self.acquire()
@@ -280,7 +295,7 @@ def once(
     if wrapped is MISSING:
         return partial(once, reentrant=reentrant)
 
-    func: Callable[[], _T] = wrapped  # type: ignore[assignment]
+    func: Callable[[], _T] = wrapped
     lock = _RLock() if reentrant else _allocate_lock()
     result: list[_T] = []
 

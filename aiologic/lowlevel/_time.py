@@ -41,12 +41,14 @@ def green_clock() -> float:
     if library == "gevent":
         from gevent import get_hub
 
-        return get_hub().loop.now()
+        now: float = get_hub().loop.now()
+        return now
 
     if library == "eventlet":
-        from eventlet.hubs import get_hub
+        from eventlet.hubs import get_hub  # pyright: ignore[reportMissingImports]
 
-        return get_hub().clock()
+        clock: float = get_hub().clock()
+        return clock
 
     return monotonic()
 
@@ -96,7 +98,7 @@ def green_sleep(seconds: float, /) -> None:
 
         sleep(seconds)
     elif library == "eventlet":
-        from eventlet import sleep
+        from eventlet import sleep  # pyright: ignore[reportMissingImports]
 
         sleep(seconds)
     else:
@@ -129,9 +131,9 @@ async def async_sleep(seconds: float, /) -> None:
 
         await sleep(seconds)
     else:
-        from asyncio import sleep
+        from asyncio import sleep as asyncio_sleep
 
-        await sleep(seconds if seconds < inf else _FLOAT_MAX)
+        await asyncio_sleep(seconds if seconds < inf else _FLOAT_MAX)
 
 
 async def async_sleep_until(deadline: float, /) -> None:

@@ -18,7 +18,7 @@ import weakref
 from collections import deque
 from typing import Any, Callable
 
-from eventlet.hubs import get_hub
+from eventlet.hubs import get_hub  # pyright: ignore[reportMissingImports]
 from greenlet import getcurrent
 
 from .._events import _SET, _BaseGreenEvent
@@ -31,7 +31,7 @@ _TIMEOUT_MAX = 2.0**31
 
 
 def _original_socketpair() -> Any:
-    from eventlet.patcher import is_monkey_patched, original
+    from eventlet.patcher import is_monkey_patched, original  # pyright: ignore[reportMissingImports]
 
     # a green socket would trampoline in the hub: use the OS-level one
     if is_monkey_patched("socket"):

@@ -13,10 +13,13 @@ import os
 import sys
 from threading import TIMEOUT_MAX
 from time import monotonic
-from typing import Any, Callable, Final
+from typing import TYPE_CHECKING, Callable, Final
 
 from .._events import _PENDING, _SET, _BaseGreenEvent
 from .._thread_locks import _allocate_lock
+
+if TYPE_CHECKING:
+    from _thread import LockType
 
 __all__ = ("GreenEvent",)
 
@@ -40,7 +43,7 @@ _SPIN_ROUNDS: Final[range] = range(
 )
 
 
-def _spin(lock: Any) -> bool:
+def _spin(lock: LockType) -> bool:
     if _SPIN_ROUNDS and not _is_gil_enabled():
         sched_yield = os.sched_yield
 
@@ -53,7 +56,7 @@ def _spin(lock: Any) -> bool:
     return False
 
 
-def _acquire(lock: Any, timeout: float | None) -> bool:
+def _acquire(lock: LockType, timeout: float | None) -> bool:
     if (timeout is None or timeout > 0) and _spin(lock):
         return True
 

@@ -11,7 +11,7 @@ forwarded to the bound event.
 
 from __future__ import annotations
 
-from typing import Any, Final, Generator
+from typing import Any, Final, Generator, cast
 
 from .._events import _SET, _STATE_NAMES, _BaseAsyncEvent, create_async_event
 
@@ -25,10 +25,13 @@ class AsyncEvent(_BaseAsyncEvent):
 
     __slots__ = ("_inner",)
 
+    # the bound event; read only once the state is _DELEGATED
+    _inner: _BaseAsyncEvent
+
     def __init__(self, shield: bool = False, force: bool = False) -> None:
         super().__init__(shield, force)
 
-        self._inner: Any = None
+        self._inner = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         state = self._state
@@ -108,13 +111,16 @@ class AsyncEvent(_BaseAsyncEvent):
 
         self._begin_wait()
 
-        inner = create_async_event(shield=self.shield, force=self.force)
+        inner = cast(
+            "_BaseAsyncEvent",
+            create_async_event(shield=self.shield, force=self.force),
+        )
         self._inner = inner
 
         try:
             self._flag.pop()
         except IndexError:  # resolved by set() or cancel() meanwhile
-            self._inner = None
+            self._inner = None  # type: ignore[assignment]
             return (yield from self._resolved())
 
         self._state = _DELEGATED
