@@ -410,6 +410,9 @@ def test_handoff_before_the_waiter_runs(world, lock_type):
     lock = lock_type()
     ops = world.ops
     gate = world.gate()
+    # the waiter holds on until the first task has looked, so that a
+    # waiter in another thread cannot release before the observation
+    observed = world.gate()
     idents = []
 
     async def first():
@@ -429,6 +432,7 @@ def test_handoff_before_the_waiter_runs(world, lock_type):
     async def second():
         idents.append(world.current_ident())
         ok = await ops.acquire(lock)
+        await observed.wait()
         await ops.release(lock)
         return ok
 
@@ -436,6 +440,7 @@ def test_handoff_before_the_waiter_runs(world, lock_type):
     wait_until(lambda: lock.waiting == 1)
     gate.open()
     locked, owner, waiting, barged = task.result()
+    observed.open()
     assert waiter.result() is True
     assert locked is True
     assert owner == idents[0]
