@@ -151,8 +151,9 @@ cdef class PermitCounter(_WaiterList):
                 # named once the waiter can no longer give up, and before
                 # it can run
                 self._set_owner(node.kind, node.ident)
-                event._publish()
-                return True
+                if event._publish():
+                    return True
+                # its event loop is gone: on to the next waiter
 
     cdef int _settle(self) except -1:
         # Hand free permits to live waiters until one of the two runs out.

@@ -493,6 +493,11 @@ class _BaseCondition(Condition[_T_co, _S_co]):
                 woken = await event
             else:
                 woken = await event.with_(timeout)
+        except GeneratorExit:
+            # closed (e.g. collected once its loop was closed): it never
+            # runs again, so it must not take the lock back
+            self._abandon(waiter, event.is_set())
+            raise
         except BaseException:
             await self._async_leave(waiter, saved, event.is_set(), failed=True)
             raise
@@ -536,6 +541,15 @@ class _BaseCondition(Condition[_T_co, _S_co]):
                 raise
         self._cleanup(waiter, woken, notified, left, failed)
         return notified
+
+    def _abandon(self, waiter: _Waiter, woken: bool) -> None:
+        # A waiter that will never run again leaves without the lock:
+        # the lock, if it was handed over, and a notification go on.
+        notified = woken or not waiter.claim()
+        left = not notified and self._waiters.discard(waiter)
+        if woken and self._morphing:
+            self._lock._core.release(1)
+        self._cleanup(waiter, woken, notified, left, failed=True)
 
     def _cleanup(
         self,

@@ -214,8 +214,9 @@ class PermitCounter:
                 # that timed out must never see itself as the owner), and
                 # before it can run
                 self.owner = token
-                event._publish()
-                return True
+                if event._publish():
+                    return True
+                # its event loop is gone: on to the next waiter
 
     def _take_reserved(self) -> bool:
         # No single permit left: take one from the reserve and turn a

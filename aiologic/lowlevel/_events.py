@@ -103,8 +103,11 @@ class _BaseEvent:
         """Set the event and wake its waiter.
 
         Return ``True`` iff this call resolved the pending event; ``False``
-        if it was already set or cancelled. Never blocks; callable from any
-        thread, task or greenlet.
+        if it was already set or cancelled, or if its waiter can never run
+        again (its event loop is closed, its trio run has finished, its
+        gevent hub was destroyed): the event is then cancelled, so that
+        what the caller hands over goes to another waiter. Never blocks;
+        callable from any thread, task or greenlet.
         """
         flag = self._flag
 
@@ -116,8 +119,13 @@ class _BaseEvent:
                 return False
 
             self._state = _SET
-            self._wake()
-            return True
+
+            if self._wake():
+                return True
+
+            # its loop or run is gone: the waiter can never run again,
+            # so the caller must hand what it gives to someone else
+            self._state = _CANCELLED
 
         return False
 
@@ -138,10 +146,17 @@ class _BaseEvent:
 
         return False
 
-    def _publish(self) -> None:
-        # the second half of `set()`, after a successful `_claim()`
+    def _publish(self) -> bool:
+        # The second half of `set()`, after a successful `_claim()`. False
+        # if the waiter can never run again (as for `set()`): the caller
+        # takes back what it handed over.
         self._state = _SET
-        self._wake()
+
+        if self._wake():
+            return True
+
+        self._state = _CANCELLED
+        return False
 
     def cancel(self) -> bool:
         """Cancel the pending event (a waiter then gets ``False``).
@@ -184,8 +199,12 @@ class _BaseEvent:
 
         self._used = True
 
-    def _wake(self) -> None:
-        pass
+    def _wake(self) -> bool:
+        # Wake the waiter; False if it can never run again (its event
+        # loop is closed, its trio run finished, its gevent hub
+        # destroyed). Only then does the caller turn "set" into
+        # "cancelled", and nobody can have seen the short-lived "set".
+        return True
 
 
 class _BaseGreenEvent(_BaseEvent):

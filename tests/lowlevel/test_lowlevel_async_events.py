@@ -432,8 +432,10 @@ def test_set_after_loop_closed_is_ignored(lib):
         box.append(ev)
 
     run_async(lib, scenario2)
-    # the loop/run of the event is gone: set() succeeds, nothing raises
-    assert run_in_thread(box[1].set) is True
+    # the loop/run of the event is gone: nothing raises, and set() says
+    # that nobody was woken (the event is cancelled)
+    assert run_in_thread(box[1].set) is False
+    assert box[1].cancelled()
     assert box[1].set() is False
 
 

@@ -4,7 +4,9 @@
 
 A `set()` from inside that loop resolves the future directly; from any
 other thread it goes through `loop.call_soon_threadsafe()`. A closed loop
-is ignored: nobody is left to wake.
+never runs its tasks again: a wake-up that finds it closed reports the
+waiter as gone, and the event ends up cancelled. A loop that is only
+stopped may run again, so its waiters are woken as usual.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class AsyncEvent(_BaseAsyncEvent):
         self._loop = loop = get_running_loop()
         self._future = loop.create_future()
 
-    def _wake(self) -> None:
+    def _wake(self) -> bool:
         loop = self._loop
 
         if _get_running_loop() is loop:
@@ -45,8 +47,11 @@ class AsyncEvent(_BaseAsyncEvent):
         else:
             try:
                 loop.call_soon_threadsafe(self._wake_in_loop)
-            except RuntimeError:  # the loop is closed
-                pass
+            except RuntimeError:  # the loop is closed: its tasks never run
+                return False
+
+        # (a stopped loop may run again: its waiter is woken then)
+        return True
 
     def _wake_in_loop(self) -> None:
         future = self._future

@@ -128,11 +128,13 @@ class GreenEvent(_BaseGreenEvent):
         self._waiting = False
         self._wakeup = _get_wakeup(hub)
 
-    def _wake(self) -> None:
+    def _wake(self) -> bool:
         if _get_ident() == self._thread:
             self._hub.schedule_call_global(0, self._resume)
         else:
             self._wakeup.call_soon_threadsafe(self._resume)
+
+        return True
 
     def _resume(self) -> None:
         if self._waiting:

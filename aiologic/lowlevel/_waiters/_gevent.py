@@ -46,11 +46,11 @@ class GreenEvent(_BaseGreenEvent):
         self._thread = _get_ident()
         self._waiting = False
 
-    def _wake(self) -> None:
+    def _wake(self) -> bool:
         loop = self._hub.loop
 
         if loop is None:  # the hub was destroyed: nobody is left to wake
-            return
+            return False
 
         try:
             if _get_ident() == self._thread:
@@ -61,7 +61,9 @@ class GreenEvent(_BaseGreenEvent):
                 # any order)
                 loop.run_callback_threadsafe(self._resume)
         except ValueError:  # the loop was destroyed meanwhile
-            pass
+            return False
+
+        return True
 
     def _resume(self) -> None:
         if self._waiting:

@@ -101,11 +101,13 @@ class GreenEvent(_BaseGreenEvent):
         self._lock = lock = _allocate_lock()
         lock.acquire()
 
-    def _wake(self) -> None:
+    def _wake(self) -> bool:
         try:
             self._lock.release()
         except RuntimeError:  # already released
             pass
+
+        return True
 
     def _wait(self, timeout: float | None) -> bool:
         lock = self._lock

@@ -54,21 +54,26 @@ class AsyncEvent(_BaseAsyncEvent):
         self._parked = False
         self._scope: Any = None
 
-    def _wake(self) -> None:
+    def _wake(self) -> bool:
         if _get_ident() == self._thread:
             try:
-                self._reschedule()
+                inside = current_trio_token() is self._token
             except RuntimeError:
-                # not inside the run right now (e.g. guest mode between
-                # ticks): take the thread-safe path
-                pass
-            else:
-                return
+                # not inside any run right now (e.g. guest mode between
+                # ticks, or the run has finished)
+                inside = False
 
+            if inside:
+                self._reschedule()
+                return True
+
+        # (also tells a run that has finished)
         try:
             self._token.run_sync_soon(self._reschedule)
-        except RunFinishedError:
-            pass
+        except RunFinishedError:  # its task never runs again
+            return False
+
+        return True
 
     def _reschedule(self) -> None:
         if self._parked:

@@ -85,11 +85,11 @@ class AsyncEvent(_BaseAsyncEvent):
 
         return False
 
-    def _publish(self) -> None:
+    def _publish(self) -> bool:
         if self._state == _DELEGATED:
-            self._inner._publish()
-        else:
-            super()._publish()
+            return self._inner._publish()
+
+        return super()._publish()
 
     def cancel(self) -> bool:
         if super().cancel():
