@@ -170,6 +170,8 @@ cdef class LimiterCore:
                 "the current task is already holding one of this capacity"
                 " limiter's tokens"
             )
+        if self._borrowers[task] > PY_SSIZE_T_MAX - count:
+            raise OverflowError("capacity limiter acquired too many times")
         self._borrowers[task] += count
         return 0
 

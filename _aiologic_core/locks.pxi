@@ -221,9 +221,10 @@ cdef class LockCore:
                 "the current task is already holding this lock"
             )
         # only the owner writes its depth
-        aiologic_store_release(
-            &self._depth, aiologic_load_acquire(&self._depth) + count
-        )
+        cdef Py_ssize_t depth = aiologic_load_acquire(&self._depth)
+        if depth > PY_SSIZE_T_MAX - count:
+            raise OverflowError("lock acquired too many times")
+        aiologic_store_release(&self._depth, depth + count)
         return 0
 
     cdef inline void _took(self, Py_ssize_t count) noexcept:

@@ -122,6 +122,9 @@ cdef class SemaphoreCore:
             elif count < 0:
                 raise ValueError("count must be >= 0")
             elif count > PY_SSIZE_T_MAX:
+                if self._max >= 0:
+                    # beyond any bound (which fits in a word)
+                    raise RuntimeError("semaphore released too many times")
                 raise OverflowError("too many permits for one counter")
         return count
 

@@ -505,6 +505,10 @@ class LockCore:
         if not self._reentrant:
             msg = "the current task is already holding this lock"
             raise RuntimeError(msg)
+        if self._count > sys.maxsize - count:
+            # the compiled core counts the depth in one machine word
+            msg = "lock acquired too many times"
+            raise OverflowError(msg)
         self._count += count
 
     def _acquired(self, count: int) -> None:
@@ -593,11 +597,13 @@ class RLockCore(LockCore):
 
     def async_release(self, /, count: int = 1) -> None:
         """Release *count* levels held by the current async task."""
-        self._release(current_async_task_ident(), check_depth(count))
+        count = check_depth(count)  # before the task lookup
+        self._release(current_async_task_ident(), count)
 
     def green_release(self, /, count: int = 1) -> None:
         """Release *count* levels held by the current thread/greenlet."""
-        self._release(current_green_task_ident(), check_depth(count))
+        count = check_depth(count)  # before the task lookup
+        self._release(current_green_task_ident(), count)
 
     def async_count(self) -> int:
         """The recursion depth of the current async task (0 if none)."""
@@ -955,6 +961,9 @@ class LimiterCore:
                 " limiter's tokens"
             )
             raise RuntimeError(msg)
+        if self._borrowers[task] > sys.maxsize - count:
+            msg = "capacity limiter acquired too many times"
+            raise OverflowError(msg)
         self._borrowers[task] += count
 
     def _release(self, task: Any, count: int) -> None:
@@ -1017,11 +1026,13 @@ class RLimiterCore(LimiterCore):
 
     def async_release(self, /, count: int = 1) -> None:
         """Release *count* levels borrowed by the current async task."""
-        self._release(current_async_task_ident(), check_depth(count))
+        count = check_depth(count)  # before the task lookup
+        self._release(current_async_task_ident(), count)
 
     def green_release(self, /, count: int = 1) -> None:
         """Release *count* levels borrowed by the current thread/greenlet."""
-        self._release(current_green_task_ident(), check_depth(count))
+        count = check_depth(count)  # before the task lookup
+        self._release(current_green_task_ident(), count)
 
     def async_count(self) -> int:
         """The borrow depth of the current async task (0 if none)."""

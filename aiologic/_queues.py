@@ -373,7 +373,7 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
             maxsize, items = items, MISSING
         if maxsize is None:
             maxsize = 0
-        elif maxsize <= 0:
+        elif maxsize <= 0 or maxsize != maxsize:  # NaN is no size either
             msg = "maxsize must be >= 1 or None"
             raise ValueError(msg)
         self = QueueCore.__new__(cls)

@@ -9,6 +9,7 @@ overtaken by a newcomer.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from ._impl import SemaphoreCore
@@ -140,6 +141,10 @@ class BoundedSemaphore(Semaphore):
                 if max_value < initial_value:
                     msg = "max_value must be >= initial_value"
                     raise ValueError(msg)
+        if max_value > sys.maxsize:
+            # as for initial_value: no counter holds more permits
+            msg = "too many permits for one counter"
+            raise OverflowError(msg)
         kind = cls
         if cls is BoundedSemaphore and max_value <= 1:
             kind = BoundedBinarySemaphore

@@ -57,6 +57,14 @@ def synchronized(wrapped: Any, /) -> Any:
         )
     ):
         return _MixedSynchronizer(wrapped)
+    # functions, and descriptors such as classmethod objects (not callable
+    # before Python 3.10)
+    if not callable(wrapped) and not hasattr(type(wrapped), "__get__"):
+        msg = (
+            "synchronized() expects a lock or a function, not"
+            f" {type(wrapped).__name__}"
+        )
+        raise TypeError(msg)
     return _SynchronizedFunction(wrapped)
 
 

@@ -33,6 +33,7 @@ from ._libraries import (
     current_green_library,
 )
 from ._thread_locks import _original_sleep, create_thread_lock
+from ._time import check_timeout
 
 if TYPE_CHECKING:
     from ._protocols import AsyncEvent, GreenEvent
@@ -223,8 +224,11 @@ class _BaseGreenEvent(_BaseEvent):
         waiting (`KeyboardInterrupt`, gevent/eventlet `Timeout`, ...)
         cancels the event unless it was already set, and propagates; with
         `shield`, it is re-raised only once the event is set. A second
-        concurrent wait raises `RuntimeError`.
+        concurrent wait raises `RuntimeError`. A bad *timeout* raises
+        (`ValueError`, `TypeError`) and leaves the event pending.
         """
+        if timeout is not None:
+            timeout = check_timeout(timeout)
         if not self._flag:
             self._settle()
             green_checkpoint(force=self.force)
@@ -255,8 +259,12 @@ class _BaseAsyncEvent(_BaseEvent):
         Cancellation of the waiting task cancels the event unless it was
         already set, and propagates; with `shield`, the cancellation is
         deferred until the event is set (trio: delivered at the next
-        checkpoint). A second concurrent wait raises `RuntimeError`.
+        checkpoint). A second concurrent wait raises `RuntimeError`. A bad
+        *timeout* raises here (`ValueError`, `TypeError`) and leaves the
+        event pending.
         """
+        if timeout is not None:
+            timeout = check_timeout(timeout)
         return _WaitFor(self, timeout)
 
     def _resolved(self) -> Generator[Any, Any, bool]:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import sys
-from math import inf
+from math import inf, isnan
 from time import monotonic
 from typing import Any, Final
 
@@ -32,6 +32,55 @@ _THREADING_SECONDS_PER_SLEEP: Final[float] = float(2**30 - 1)
 _THREADING_SECONDS_PER_TIMEOUT: Final[float] = (2**63 - 1) / 1e9
 
 _FLOAT_MAX: Final[float] = sys.float_info.max
+
+
+def check_timeout(timeout: object, name: str = "timeout") -> float | None:
+    """Validate a ``timeout`` argument of a blocking call.
+
+    Returns ``None`` for "no timeout" (``None``, ``inf`` or a number too
+    large for a float) and a non-negative float otherwise.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, (str, bytes, bytearray)):
+        msg = f"{name} must be a real number, not {type(timeout).__name__}"
+        raise TypeError(msg)
+    try:
+        value = float(timeout)  # type: ignore[arg-type]
+    except OverflowError:
+        # an int beyond the float range: sign decides
+        if timeout > 0:  # type: ignore[operator]
+            return None
+        msg = f"{name} must be non-negative"
+        raise ValueError(msg) from None
+    except TypeError:
+        msg = f"{name} must be a real number, not {type(timeout).__name__}"
+        raise TypeError(msg) from None
+    if isnan(value):
+        msg = f"{name} must be non-NaN"
+        raise ValueError(msg)
+    if value < 0:
+        msg = f"{name} must be non-negative"
+        raise ValueError(msg)
+    if value == inf:
+        return None
+    return value
+
+
+def _sleep_seconds(seconds: object) -> float | None:
+    # None for a sleep without end (inf, or too long for a float)
+    if seconds is None:
+        msg = "seconds must be a real number, not NoneType"
+        raise TypeError(msg)
+    return check_timeout(seconds, "seconds")
+
+
+def _until(deadline: float, now: float) -> float:
+    seconds = deadline - now
+    if isnan(seconds):
+        msg = "deadline must be non-NaN"
+        raise ValueError(msg)
+    return max(0.0, seconds)
 
 
 def green_clock() -> float:
@@ -91,6 +140,11 @@ def async_seconds_per_timeout() -> float:
 
 def green_sleep(seconds: float, /) -> None:
     """Block the current thread or greenlet for *seconds*."""
+    checked = _sleep_seconds(seconds)
+    if checked is None:
+        green_sleep_forever()
+        return
+    seconds = checked
     library = current_green_library()
 
     if library == "gevent":
@@ -111,7 +165,7 @@ def green_sleep(seconds: float, /) -> None:
 
 def green_sleep_until(deadline: float, /) -> None:
     """Block until `green_clock()` reaches *deadline*."""
-    green_sleep(max(0.0, deadline - green_clock()))
+    green_sleep(_until(deadline, green_clock()))
 
 
 def green_sleep_forever() -> None:
@@ -124,6 +178,11 @@ def green_sleep_forever() -> None:
 
 async def async_sleep(seconds: float, /) -> None:
     """Sleep for *seconds* in the running event loop."""
+    checked = _sleep_seconds(seconds)
+    if checked is None:
+        await async_sleep_forever()
+        return
+    seconds = checked
     library = current_async_library()
 
     if library == "trio":
@@ -133,12 +192,12 @@ async def async_sleep(seconds: float, /) -> None:
     else:
         from asyncio import sleep as asyncio_sleep
 
-        await asyncio_sleep(seconds if seconds < inf else _FLOAT_MAX)
+        await asyncio_sleep(seconds)
 
 
 async def async_sleep_until(deadline: float, /) -> None:
     """Sleep until `async_clock()` reaches *deadline*."""
-    await async_sleep(max(0.0, deadline - async_clock()))
+    await async_sleep(_until(deadline, async_clock()))
 
 
 async def async_sleep_forever() -> Any:
