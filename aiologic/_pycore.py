@@ -78,6 +78,9 @@ __all__ = (
 #: Free permits kept as single list items; more wait in the reserve.
 _BATCH: Final = 64
 
+#: Unfinished tasks counted one entry each before they go into an int.
+_FOLD: Final = 64
+
 #: A queued waiter: the low-level event to set and the token that the
 #: waiter is given with the permit (its task ident for ownable locks).
 #: ``add_waiter`` returns it as the handle that ``remove_waiter`` takes.
@@ -1130,35 +1133,57 @@ class _QueueBase:
     """What both kinds of queues keep: the shutdown flag and the count of
     unfinished tasks.
 
-    The count is a deque with an entry per task: appends and pops are
-    atomic, so neither a put nor ``task_done()`` needs a lock (simple
-    queue puts stay safe in signal handlers).
+    The count has two parts: a deque with an entry per task put lately
+    (an append is atomic, so a put needs no lock and simple queue puts
+    stay safe in signal handlers) and an int into which the deque is
+    folded once it holds ``_FOLD`` entries, so that a queue whose tasks
+    are never marked done does not grow. Folding and ``task_done()`` take
+    a thread lock; a put only tries it and folds later if it is taken, so
+    a put in a signal handler never waits for it.
     """
 
-    __slots__ = ("_shut", "_tally")
+    __slots__ = ("_folded", "_shut", "_tally", "_tally_lock")
 
     def _init_tasks(self, count: int) -> None:
         self._shut = False
-        self._tally: deque[None] = deque([None] * count)
+        self._tally: deque[None] = deque()
+        self._folded = count
+        self._tally_lock = create_thread_lock()
 
     def _unfinished_up(self) -> None:
         # one item more was stored
-        self._tally.append(None)
+        tally = self._tally
+        tally.append(None)
+        if len(tally) >= _FOLD and self._tally_lock.acquire(False):
+            try:
+                count = len(tally)
+                # the int first: meanwhile a reader sees too many tasks,
+                # never too few (a join must not pass early); only the
+                # holder of the lock pops
+                self._folded += count
+                for _ in range(count):
+                    tally.pop()
+            finally:
+                self._tally_lock.release()
 
     def _unfinished_down(self, strict: bool) -> int:
         # One task less; below zero is an error if *strict*, else ignored.
-        try:
-            self._tally.pop()
-        except IndexError:
-            if strict:
-                msg = "task_done() called too many times"
-                raise ValueError(msg) from None
-        return len(self._tally)
+        with self._tally_lock:
+            try:
+                self._tally.pop()
+            except IndexError:
+                if self._folded:
+                    self._folded -= 1
+                elif strict:
+                    msg = "task_done() called too many times"
+                    raise ValueError(msg) from None
+            return len(self._tally) + self._folded
 
     @property
     def unfinished_tasks(self) -> int:
         """The number of items put and not yet marked done."""
-        return len(self._tally)
+        # the deque first: a fold moves entries from it to the int
+        return len(self._tally) + self._folded
 
     @property
     def is_shutdown(self) -> bool:
@@ -1204,7 +1229,7 @@ class SimpleQueueCore(_QueueBase):
     def put(self, /, item: Any) -> None:
         """Append *item*; never blocks, never yields.
 
-        Safe in signal handlers: no lock is taken. Raises
+        Safe in signal handlers: it never waits for a lock. Raises
         ``QueueShutDown`` once the queue is shut down.
         """
         if self._shut:

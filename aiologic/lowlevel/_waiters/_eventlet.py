@@ -14,6 +14,7 @@ late wake never lands in unrelated code.
 from __future__ import annotations
 
 import socket
+import sys
 import weakref
 from collections import deque
 from typing import Any, Callable
@@ -43,6 +44,31 @@ def _original_socketpair() -> Any:
 _socketpair = _original_socketpair()
 
 
+def _original_thread_local() -> Any:
+    # a monkey-patched local is per greenthread: its values would go away
+    # with the greenthread instead of the OS thread
+    if "gevent.monkey" in sys.modules:
+        from gevent.monkey import get_original
+
+        try:
+            return get_original("_thread", "_local")
+        except (AttributeError, ImportError):  # pragma: no cover
+            pass
+
+    from eventlet.patcher import is_monkey_patched, original  # pyright: ignore[reportMissingImports]
+
+    if is_monkey_patched("thread"):
+        return original("_thread")._local
+
+    import _thread
+
+    return _thread._local
+
+
+# Values stored here are dropped when their OS thread exits.
+_thread_state = _original_thread_local()()
+
+
 def _noop(*args: Any) -> None:
     pass
 
@@ -50,6 +76,12 @@ def _noop(*args: Any) -> None:
 def _close_sockets(*sockets: socket.socket) -> None:
     for sock in sockets:
         sock.close()
+
+
+class _ThreadExitMarker:
+    """Kept in a thread-local slot: collected when its thread exits."""
+
+    __slots__ = ("__weakref__",)
 
 
 class _Wakeup:
@@ -66,7 +98,17 @@ class _Wakeup:
 
         fileno = self._reader.fileno()
         hub.add(hub.READ, fileno, self._on_readable, _noop, _noop)
-        weakref.finalize(hub, _close_sockets, self._reader, self._writer)
+        sockets = (self._reader, self._writer)
+        weakref.finalize(hub, _close_sockets, *sockets)
+        # eventlet never frees the hub of a thread that has exited (its
+        # greenlet cannot be collected from another thread), and a hub only
+        # runs in its own thread: the thread's exit ends the channel too
+        marker = _ThreadExitMarker()
+        try:
+            _thread_state.markers.append(marker)
+        except AttributeError:  # the first channel of this thread
+            _thread_state.markers = [marker]
+        weakref.finalize(marker, _close_sockets, *sockets)
 
     def call_soon_threadsafe(self, callback: Callable[[], Any]) -> None:
         self._callbacks.append(callback)
