@@ -2,6 +2,9 @@
 #
 #   make test   run the test suite against the installed package, on both
 #               cores (compiled and pure Python; PyPy: pure only)
+#   make stress the stress runner (tests/stress/run.py) on both cores for
+#               STRESS_SECONDS per primitive, then the million-cycle leak
+#               loop (tests/support/leak_loop.py) on both cores
 #   make demo   run the founding example, the other demo and a 10-second
 #               comparison against threading.Lock and asyncio.Lock
 #   make bench  the benchmark suite (benchmarks/bench.py): builds and
@@ -29,6 +32,9 @@
 #   TEST_DEPS    more requirements to install, e.g. where the test extra
 #                cannot install (free-threaded CPython: no gevent)
 #   PYTEST_ARGS  arguments for pytest, e.g. --no-extensions or a test file
+#   STRESS_SECONDS  stress: seconds per primitive and core (default 5)
+#   STRESS_ARGS  more arguments for tests/stress/run.py, e.g. "--seed 7
+#                --only lock,queue"
 #   REQUIRE_EXTENSIONS  1 (default): the compiled core must build, else the
 #                build fails; empty: fall back to a pure-Python wheel. Other
 #                interpreters than CPython always build the pure wheel.
@@ -52,6 +58,8 @@ VENV ?= .venv
 EXTRAS ?= test
 TEST_DEPS ?=
 PYTEST_ARGS ?=
+STRESS_SECONDS ?= 5
+STRESS_ARGS ?=
 REQUIRE_EXTENSIONS ?= 1
 QUICK ?=
 BENCH_ARGS ?=
@@ -71,12 +79,20 @@ VENV_PYTHON := $(VENV)/bin/python
 WHEELHOUSE := $(VENV)/wheelhouse
 PIP := $(VENV_PYTHON) -m pip --disable-pip-version-check
 
-.PHONY: test demo bench docs style typing install wheel clean
+.PHONY: test stress demo bench docs style typing install wheel clean
 
 # pytest, not `python -m pytest`: that would put the checkout (and its
 # aiologic/) first on sys.path
 test: install
 	AIOLOGIC_TEST_INSTALLED=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# the leak loop runs once per core: the second run forces the pure one
+stress: install
+	$(VENV_PYTHON) tests/stress/run.py --seconds $(STRESS_SECONDS) \
+		$(STRESS_ARGS)
+	$(VENV_PYTHON) tests/support/leak_loop.py --cycles 1000000
+	AIOLOGIC_NO_EXTENSIONS=1 $(VENV_PYTHON) tests/support/leak_loop.py \
+		--cycles 1000000
 
 demo: install
 	$(VENV_PYTHON) examples/founding.py
