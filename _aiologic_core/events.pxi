@@ -40,9 +40,15 @@ cdef class EventCore(_WaiterList):
         return node
 
     def remove_waiter(self, handle):
-        """Dequeue a waiter that gave up; tell whether it was queued."""
+        """Dequeue a waiter that gave up; tell whether it was queued.
+
+        *handle* is what `add_waiter` returned, or the queued event itself
+        (for a waiter interrupted before it got its handle).
+        """
         if type(handle) is not _Waiter:
-            return False
+            handle = self._find(handle)
+            if handle is None:
+                return False
         return self._unlink(handle)
 
     def wake_all(self):

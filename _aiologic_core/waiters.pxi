@@ -87,6 +87,17 @@ cdef class _WaiterList:
                 aiologic_fetch_add(&self._waiting, -1)
         return linked
 
+    cdef _Waiter _find(self, object event):
+        # The node queued with *event*, if any: a scan, only for a waiter
+        # interrupted before it got its handle. The list keeps every node
+        # alive, so nothing is freed inside the section.
+        cdef _Waiter node
+        with cython.critical_section(self):
+            node = self._head
+            while node is not None and node.event is not event:
+                node = node.next
+        return node
+
     @property
     def waiting(self):
         """The number of queued waiters."""

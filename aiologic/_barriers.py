@@ -72,11 +72,13 @@ def _green_wait_phase(phase: _Phase, timeout: float | None) -> bool:
     # barrier if the phase was still filling when the wait gave up.
     core = phase.core
     event = create_green_event()
-    handle = core.add_waiter(event)
+    handle: Any = event  # (until queued, the core finds it by its event)
     try:
+        handle = core.add_waiter(event)
         success = event.wait(timeout)
     except BaseException:
-        if not event.is_set():
+        # (an event that never waited is still pending: cancel it first)
+        if event.cancel() or not event.is_set():
             core.remove_waiter(handle)
         raise
     if not success:
@@ -87,14 +89,16 @@ def _green_wait_phase(phase: _Phase, timeout: float | None) -> bool:
 async def _async_wait_phase(phase: _Phase, timeout: float | None) -> bool:
     core = phase.core
     event = create_async_event()
-    handle = core.add_waiter(event)
+    handle: Any = event  # (until queued, the core finds it by its event)
     try:
+        handle = core.add_waiter(event)
         if timeout is None:
             success = await event
         else:
             success = await event.with_(timeout)
     except BaseException:
-        if not event.is_set():
+        # (an event that never waited is still pending: cancel it first)
+        if event.cancel() or not event.is_set():
             core.remove_waiter(handle)
         raise
     if not success:

@@ -788,14 +788,16 @@ class _MixedBase(_BaseCondition[_T_co, _S_co]):
         if not core.try_acquire(token):
             # shielded: an interruption is deferred until the lock is ours
             event = create_green_event(shield=True)
-            entry = core.add_waiter(event, token)
+            entry: Any = event  # (until queued: found by its event)
             try:
+                entry = core.add_waiter(event, token)
                 event.wait()
             except BaseException:
-                if event.is_set():
-                    self._took_over(token, saved)
-                else:
+                # (an event that never waited is still pending)
+                if event.cancel() or not event.is_set():
                     core.remove_waiter(entry)
+                else:
+                    self._took_over(token, saved)
                 raise
         self._took_over(token, saved)
 
@@ -804,14 +806,16 @@ class _MixedBase(_BaseCondition[_T_co, _S_co]):
         if not core.try_acquire(token):
             # shielded: cancellation is deferred until the lock is ours
             event = create_async_event(shield=True)
-            entry = core.add_waiter(event, token)
+            entry: Any = event  # (until queued: found by its event)
             try:
+                entry = core.add_waiter(event, token)
                 await event
             except BaseException:
-                if event.is_set():
-                    self._took_over(token, saved)
-                else:
+                # (an event that never waited is still pending)
+                if event.cancel() or not event.is_set():
                     core.remove_waiter(entry)
+                else:
+                    self._took_over(token, saved)
                 raise
         self._took_over(token, saved)
 

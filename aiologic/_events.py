@@ -43,11 +43,13 @@ def _green_wait(core: Any, timeout: float | None) -> bool:
 
 def _green_wait_unset(core: Any, timeout: float | None) -> bool:
     event = create_green_event()
-    handle = core.add_waiter(event)
+    handle: Any = event  # (until queued, the core finds it by its event)
     try:
+        handle = core.add_waiter(event)
         success = event.wait(timeout)
     except BaseException:
-        if not event.is_set():
+        # (an event that never waited is still pending: cancel it first)
+        if event.cancel() or not event.is_set():
             core.remove_waiter(handle)
         raise
     if not success:
@@ -65,14 +67,16 @@ async def _async_wait(core: Any, timeout: float | None) -> bool:
 
 async def _async_wait_unset(core: Any, timeout: float | None) -> bool:
     event = create_async_event()
-    handle = core.add_waiter(event)
+    handle: Any = event  # (until queued, the core finds it by its event)
     try:
+        handle = core.add_waiter(event)
         if timeout is None:
             success = await event
         else:
             success = await event.with_(timeout)
     except BaseException:
-        if not event.is_set():
+        # (an event that never waited is still pending: cancel it first)
+        if event.cancel() or not event.is_set():
             core.remove_waiter(handle)
         raise
     if not success:

@@ -180,8 +180,19 @@ class PermitCounter:
             self._settle()
         return entry
 
-    def remove_waiter(self, handle: Entry) -> bool:
-        """Dequeue a waiter that gave up; tell whether it was queued."""
+    def remove_waiter(self, handle: Any) -> bool:
+        """Dequeue a waiter that gave up; tell whether it was queued.
+
+        *handle* is what `add_waiter` returned, or the queued event itself
+        (for a waiter interrupted before it got its handle).
+        """
+        if type(handle) is not tuple:
+            for entry in self._waiters.copy():
+                if entry[0] is handle:
+                    handle = entry
+                    break
+            else:
+                return False
         return self._waiters.discard(handle)
 
     def release(self, count: int = 1) -> None:
@@ -301,7 +312,10 @@ class EventCore:
         return event
 
     def remove_waiter(self, handle: Any) -> bool:
-        """Dequeue a waiter that gave up; tell whether it was queued."""
+        """Dequeue a waiter that gave up; tell whether it was queued.
+
+        *handle* is what `add_waiter` returned: the queued event itself.
+        """
         return self._waiters.discard(handle)
 
     def wake_all(self) -> None:

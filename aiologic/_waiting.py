@@ -6,6 +6,12 @@ Shared by every permit-based primitive: queue a fresh low-level event,
 wait on it, and on the way out make sure that a permit handed to a waiter
 that then gave up (timeout lost the race, cancellation, a killed greenlet)
 is passed on instead of lost.
+
+The waiter is queued inside the ``try:`` that guards the wait: an
+exception that lands between the queueing and the wait (a signal
+handler's ``KeyboardInterrupt``) must not leave an entry that a later
+hand-off would be lost to. Until `add_waiter` has returned, the entry
+is known by its event, which the core can also remove.
 """
 
 from __future__ import annotations
@@ -24,14 +30,12 @@ def green_wait_permit(core: Any, token: Any, timeout: float | None) -> bool:
     arrived meanwhile is released to the next waiter before re-raising.
     """
     event = create_green_event()
-    entry = core.add_waiter(event, token)
+    entry: Any = event
     try:
+        entry = core.add_waiter(event, token)
         success = event.wait(timeout)
     except BaseException:
-        if event.is_set():
-            core.release(1)
-        else:
-            core.remove_waiter(entry)
+        _give_up(core, event, entry)
         raise
     if not success:
         core.remove_waiter(entry)
@@ -47,18 +51,25 @@ async def async_wait_permit(
     arrived meanwhile is released to the next waiter before re-raising.
     """
     event = create_async_event()
-    entry = core.add_waiter(event, token)
+    entry: Any = event
     try:
+        entry = core.add_waiter(event, token)
         if timeout is None:
             success = await event
         else:
             success = await event.with_(timeout)
     except BaseException:
-        if event.is_set():
-            core.release(1)
-        else:
-            core.remove_waiter(entry)
+        _give_up(core, event, entry)
         raise
     if not success:
         core.remove_waiter(entry)
     return success
+
+
+def _give_up(core: Any, event: Any, entry: Any) -> None:
+    # The wait raised. An event that never waited is still pending: cancel
+    # it first, so that no hand-off can reach it once it is dequeued.
+    if event.cancel() or not event.is_set():
+        core.remove_waiter(entry)
+    else:
+        core.release(1)

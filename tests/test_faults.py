@@ -21,6 +21,9 @@
   was handed something, before it could run.
 * Exceptions from user code: a ``Condition.wait_for`` predicate, the
   ``__lt__`` of ``PriorityQueue`` items.
+* An exception between queueing a waiter and guarding its wait (as a
+  signal handler's ``KeyboardInterrupt`` can raise right after
+  ``add_waiter`` returned): the entry does not stay, nothing is lost.
 
 After each fault: nobody is left waiting, permits are back to their
 initial value, the next waiter or a newcomer gets the permit or item,
@@ -1107,3 +1110,162 @@ def test_priority_queue_failing_lt_with_waiters(world, impl, touchy):
     assert world.call(put, 7) == 7
     assert getter.result() == 7
     assert (len(q), q.waiting) == (0, 0), q
+
+
+# ---------------------------------------------------------------------------
+# f. an exception between queueing a waiter and guarding its wait
+
+
+class _InterruptedCore:
+    """A core whose ``add_waiter`` queues the waiter, then raises as a
+    signal handler's ``KeyboardInterrupt`` can right after the call
+    returned: the caller never gets the handle."""
+
+    def __init__(self, core):
+        self._core = core
+        self.queued = 0
+
+    def add_waiter(self, *args):
+        self._core.add_waiter(*args)
+        self.queued += 1
+        raise KeyboardInterrupt
+
+    def __getattr__(self, name):
+        return getattr(self._core, name)
+
+
+def _interrupt_wait(side, wait, core, *args):
+    with pytest.raises(KeyboardInterrupt):
+        if side == "green":
+            wait(core, *args)
+        else:
+            asyncio.run(wait(core, *args))
+    assert core.queued == 1
+
+
+@pytest.mark.parametrize("free", [0, 1], ids=["blocked", "handed at once"])
+@pytest.mark.parametrize("side", ["green", "async"])
+def test_interrupted_right_after_queueing_permit(impl, side, free):
+    """Interrupted before it could guard the wait: the entry does not stay
+    queued, a permit handed to it at once is passed on, and the next
+    waiter gets the next release."""
+    waiting = sys.modules["aiologic._waiting"]
+    wait = getattr(waiting, f"{side}_wait_permit")
+    sem = impl.Semaphore(free)
+    core = _InterruptedCore(sem._core)
+    _interrupt_wait(side, wait, core, None, None)
+    assert (sem.waiting, sem.value) == (0, free), sem
+    # the next hand-off reaches the next waiter
+    for _ in range(free):
+        assert sem.green_acquire(blocking=False), sem
+    box = []
+    thread = threading.Thread(
+        target=lambda: box.append(sem.green_acquire(timeout=TASK_LIMIT))
+    )
+    thread.start()
+    wait_until(lambda: sem.waiting == 1, message=lambda: repr(sem))
+    sem.green_release()
+    thread.join(TASK_LIMIT)
+    assert box == [True], sem
+    assert (sem.waiting, sem.value) == (0, 0), sem
+
+
+@pytest.mark.parametrize("side", ["green", "async"])
+def test_interrupted_right_after_queueing_event_waiter(impl, side):
+    """The same for an event waiter (of a ``CountdownEvent``): nothing
+    stays queued, and the event still wakes its next waiter."""
+    events = sys.modules["aiologic._events"]
+    wait = getattr(events, f"_{side}_wait_unset")
+    event = impl.CountdownEvent(1)
+    core = _InterruptedCore(event._core)
+    _interrupt_wait(side, wait, core, None)
+    assert event.waiting == 0, event
+    waiter = threading.Thread(target=event.wait, args=(TASK_LIMIT,))
+    waiter.start()
+    wait_until(lambda: event.waiting == 1, message=lambda: repr(event))
+    event.down()
+    waiter.join(TASK_LIMIT)
+    assert not waiter.is_alive() and event.waiting == 0, event
+
+
+# ---------------------------------------------------------------------------
+# g. greenlets killed in waits the contract tests do not kill in
+#
+# (killed waiters of the permit kinds, ``Condition.wait``, ``RWLock``, the
+# queues and the events: ``test_contracts.py``, ``test_conditions.py``,
+# ``test_rwlocks.py``, ``test_queues*.py``, ``test_events.py``; Flag and
+# ResourceGuard never wait)
+
+GREEN_KILL_LIBS = ["gevent", "eventlet"]
+
+
+@pytest.mark.parametrize("notified", [False, True], ids=["waiting", "handed"])
+@pytest.mark.parametrize("lib", GREEN_KILL_LIBS)
+def test_killed_in_wait_for(impl, lib, notified):
+    """A greenlet killed in ``wait_for`` (while it waits, or once notified
+    with its predicate true): the lock is not left held, the next waiter
+    gets in, nobody stays queued."""
+    support.require(lib)
+    cond = impl.Condition()
+    flag = []
+    with support.World(lib) as world, support.World("threading") as other:
+        gate = world.gate()
+
+        async def notifier():
+            await gate.wait()
+            async with world.ops.using(cond):
+                flag.append(True)
+                assert cond.notify() == 1
+                # it was handed the notification but has not run yet
+                world.cancel_now(first)
+            return True
+
+        first = world.spawn(_plain_wait_for(world, cond, lambda: bool(flag)))
+        wait_until(lambda: cond.waiting == 1, message=lambda: repr(cond))
+        second = other.spawn(_plain_wait_for(other, cond, lambda: bool(flag)))
+        wait_until(lambda: cond.waiting == 2, message=lambda: repr(cond))
+        if notified:
+            done = world.spawn(notifier)
+            gate.open()
+            assert done.result() is True
+        else:
+            first.cancel()
+            wait_until(lambda: cond.waiting == 1, message=lambda: repr(cond))
+            with cond:
+                flag.append(True)
+                assert cond.notify() == 1
+        assert isinstance(first.exception(), world.cancelled_exc), first
+        assert second.result() is True
+    assert cond.waiting == 0 and not cond.lock.locked(), cond
+    assert cond.lock.waiting == 0, cond
+
+
+@pytest.mark.parametrize("lib", GREEN_KILL_LIBS)
+def test_killed_after_barrier_filled(impl, lib):
+    """A greenlet killed once the last party filled the barrier, before
+    it ran: the others pass, and the next generation fills normally."""
+    support.require(lib)
+    barrier = impl.Barrier(3)
+    with support.World(lib) as world, support.World("threading") as other:
+
+        def filler():
+            index = barrier.wait(TASK_LIMIT)
+            world.cancel_now(first)
+            return index
+
+        first = world.spawn(lambda: barrier.wait(TASK_LIMIT))
+        wait_until(lambda: barrier.waiting == 1, message=lambda: repr(barrier))
+        second = other.spawn(lambda: barrier.wait(TASK_LIMIT))
+        wait_until(lambda: barrier.waiting == 2, message=lambda: repr(barrier))
+        last = world.spawn(filler)
+        # the phase passed: the kill lands after it (or not at all)
+        assert last.exception() is None and second.exception() is None
+        error = first.exception()
+        assert error is None or isinstance(error, world.cancelled_exc)
+        assert not barrier.broken and barrier.waiting == 0, barrier
+        # the next generation
+        tasks = [other.spawn(lambda: barrier.wait(TASK_LIMIT)) for _ in "ab"]
+        wait_until(lambda: barrier.waiting == 2, message=lambda: repr(barrier))
+        barrier.wait(TASK_LIMIT)
+        assert [task.exception() for task in tasks] == [None, None]
+    assert not barrier.broken and barrier.waiting == 0, barrier
