@@ -17,6 +17,10 @@
 #   make style  the style gates: ruff, cython-lint, codespell (.ci/style)
 #   make typing the typing gates: mypy --strict, basedpyright, stubtest of
 #               the compiled core (.ci/typing)
+#   make sanitizers  the race-heavy tests and the stress runner on the
+#               compiled core built with AddressSanitizer (CPython 3.11)
+#               and ThreadSanitizer (a free-threaded 3.13t built for it,
+#               cached): .ci/sanitizers
 #   make wheel  build the sdist and, from it, the wheel into
 #               $(VENV)/wheelhouse
 #   make clean  remove the virtual environments and build output
@@ -79,7 +83,8 @@ VENV_PYTHON := $(VENV)/bin/python
 WHEELHOUSE := $(VENV)/wheelhouse
 PIP := $(VENV_PYTHON) -m pip --disable-pip-version-check
 
-.PHONY: test stress demo bench docs style typing install wheel clean
+.PHONY: test stress demo bench docs style typing sanitizers install wheel \
+	clean
 
 # pytest, not `python -m pytest`: that would put the checkout (and its
 # aiologic/) first on sys.path
@@ -163,6 +168,9 @@ style:
 
 typing:
 	bash .ci/typing
+
+sanitizers:
+	bash .ci/sanitizers
 
 clean:
 	rm -rf $(VENV) .venv .venv-* build dist *.egg-info \
