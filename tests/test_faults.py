@@ -819,16 +819,23 @@ def _poll(predicate, context):
 
 class _Interrupts:
     """A SIGINT handler for the races: ``KeyboardInterrupt`` while the
-    main thread is inside the low-level wait (the waiter's events), only
-    recorded once it has left it (then the caller owns what it got)."""
+    main thread is inside the low-level wait (the waiter's event), only
+    recorded once it has left it (then the caller owns what it got).
+
+    Not inside a release that hands over under the primitive's lock (a
+    low-level ``set()``): Python code interrupted half-way through a
+    critical section is beyond any Python-level primitive, the standard
+    library's included."""
 
     def __init__(self, lowlevel_dir):
         self.lowlevel_dir = lowlevel_dir
         self.late = 0
 
     def __call__(self, signum, frame):
-        if frame is not None and frame.f_code.co_filename.startswith(
-            self.lowlevel_dir
+        if (
+            frame is not None
+            and frame.f_code.co_filename.startswith(self.lowlevel_dir)
+            and frame.f_code.co_name in ("wait", "_wait")
         ):
             raise KeyboardInterrupt
         self.late += 1
