@@ -835,7 +835,7 @@ class _Interrupts:
         if (
             frame is not None
             and frame.f_code.co_filename.startswith(self.lowlevel_dir)
-            and frame.f_code.co_name in ("wait", "_wait")
+            and frame.f_code.co_name in ("wait", "_wait", "_acquire")
         ):
             raise KeyboardInterrupt
         self.late += 1
