@@ -181,6 +181,7 @@ def test_eventlet_thread_exit_closes_the_wakeup_channel(impl):
         except BaseException as exc:
             errors.append(exc)
 
+    gc.collect()
     before = _sockets()
     for _ in range(3):
         thread = threading.Thread(target=run)
@@ -189,7 +190,8 @@ def test_eventlet_thread_exit_closes_the_wakeup_channel(impl):
         assert not thread.is_alive()
     assert not errors, errors
     gc.collect()
-    assert _sockets() == before
+    # no new socket (on PyPy, the collection may also close older ones)
+    assert set(_sockets()) <= set(before)
 
 
 QUEUES = (
