@@ -12,6 +12,7 @@ lost or delivered twice.
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 
@@ -390,11 +391,17 @@ def test_shutdown_race_loses_and_repeats_nothing(impl, qname, immediate, seed):
     received = [[] for _ in range(consumers)]
     refused = []
     start = threading.Barrier(producers + consumers + 1)
+    shut = threading.Event()
 
     def produce(index):
         timeouts = random.Random(seed * 10 + index)
         start.wait()
-        for n in range(100_000):
+        for n in itertools.count():
+            if n == 100_000:
+                # enough accepted (a fast producer may get there before the
+                # consumers received anything): the next put follows the
+                # shutdown and must be refused
+                assert shut.wait(support.DEFAULT_TIMEOUT)
             item = (index, n)
             try:
                 q.green_put(item, timeout=timeouts.choice([None, 0.001]))
@@ -424,6 +431,7 @@ def test_shutdown_race_loses_and_repeats_nothing(impl, qname, immediate, seed):
     enough = rng.randint(1, 200)
     wait_until(lambda: sum(map(len, received)) >= enough)
     q.shutdown(immediate=immediate)
+    shut.set()
     for thread in threads:
         thread.join(support.DEFAULT_TIMEOUT)
         assert not thread.is_alive()

@@ -49,7 +49,7 @@ thread to go on) and the main thread measures, after ``gc.collect()``:
 - ``rss``: the resident set size (``/proc/self/statm``);
 - the live objects of each type (``gc.get_objects()``), but those that a
   library keeps until it purges them lazily (cancelled timers of asyncio
-  and eventlet), and the live low-level events;
+  and eventlet, stale deadlines of trio), and the live low-level events;
 - the open file descriptors.
 
 It fails if, between the two, ``traced`` grew by more than
@@ -1109,6 +1109,19 @@ class TrioDriver(AsyncDriver):
         import trio
 
         self.trio = trio
+        runner = getattr(trio._core._run.GLOBAL_RUN_CONTEXT, "runner", None)
+        deadlines = getattr(runner, "deadlines", None)
+        if isinstance(getattr(deadlines, "_heap", None), list):
+            # a scope whose deadline changed or that was cancelled before it
+            # stays in the deadline heap, as (deadline, id, scope), until
+            # that deadline passes or more than 1000 entries are stale
+            def stale():
+                entries = list(deadlines._heap)
+                scopes = [entry[2] for entry in entries]
+                reasons = [getattr(s, "_cancel_reason", None) for s in scopes]
+                return entries + scopes + [r for r in reasons if r is not None]
+
+            self.world.lazy_pool = stale
         async with trio.open_nursery() as nursery:
             self.nursery = nursery
             await self.run_phases()
