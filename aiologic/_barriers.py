@@ -167,17 +167,27 @@ class Latch:
         return self._broken or bool(self._phase.passed)
 
     def _arrive(self) -> int:
-        with self._lock:
-            if self._broken:
-                return _BROKEN
-            phase = self._phase
-            if phase.passed is not None:
-                return _OPEN
-            phase.arrived += 1
-            if phase.arrived < self._parties:
-                return _WAIT
-            phase.passed = True
-        phase.core.set()
+        # An exception that lands once the arrival is counted (a signal
+        # handler's KeyboardInterrupt as the lock is released) ends it as
+        # a waiter that gives up: the latch breaks unless it was filled,
+        # and its waiters are released either way.
+        phase = None
+        try:
+            with self._lock:
+                if self._broken:
+                    return _BROKEN
+                phase = self._phase
+                if phase.passed is not None:
+                    return _OPEN
+                phase.arrived += 1
+                if phase.arrived < self._parties:
+                    return _WAIT
+                phase.passed = True
+            phase.core.set()
+        except BaseException:
+            if phase is not None:
+                self._give_up()
+            raise
         return _FILLED
 
     def _give_up(self) -> bool:
@@ -365,23 +375,31 @@ class Barrier:
 
     def _arrive(self) -> tuple[_Phase, int, bool]:
         # Join the current phase; the last arrival ends it and starts the
-        # next one.
-        with self._lock:
-            broken = self._broken
-            if not broken:
+        # next one. An exception that lands once the arrival is counted
+        # (a signal handler's KeyboardInterrupt as the lock is released)
+        # ends it as a waiter that gives up: the phase breaks unless it
+        # passed, and its waiters are released either way.
+        phase = None
+        try:
+            with self._lock:
+                if self._broken:
+                    raise BrokenBarrierError
                 phase = self._phase
                 index = phase.arrived
                 phase.arrived = index + 1
                 last = index + 1 >= self._parties
                 if last:
-                    phase.passed = True
+                    # the next phase first: an exception while it is made
+                    # leaves this one filling, to be broken below
                     self._phase = _Phase()
-        if broken:
-            raise BrokenBarrierError
-        # bound whenever not broken
-        if last:  # pyright: ignore[reportPossiblyUnboundVariable]
-            phase.core.set()  # pyright: ignore[reportPossiblyUnboundVariable]
-        return phase, index, last  # pyright: ignore[reportPossiblyUnboundVariable]
+                    phase.passed = True
+            if last:
+                phase.core.set()
+            return phase, index, last
+        except BaseException:
+            if phase is not None:
+                self._give_up(phase)
+            raise
 
     def _give_up(self, phase: _Phase) -> bool:
         # A waiter of *phase* stopped waiting: break the barrier unless the

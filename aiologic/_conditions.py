@@ -469,8 +469,7 @@ class _BaseCondition(Condition[_T_co, _S_co]):
     ) -> bool:
         event = create_green_event()
         waiter = _Waiter(event, token, self._timer(), predicate)
-        self._waiters.append(waiter)
-        saved = self._release(waiter)
+        saved = self._enqueue(waiter)
         try:
             woken = event.wait(timeout)
         except BaseException:
@@ -486,8 +485,7 @@ class _BaseCondition(Condition[_T_co, _S_co]):
     ) -> bool:
         event = create_async_event()
         waiter = _Waiter(event, token, self._timer(), predicate)
-        self._waiters.append(waiter)
-        saved = self._release(waiter)
+        saved = self._enqueue(waiter)
         try:
             if timeout is None:
                 woken = await event
@@ -573,8 +571,13 @@ class _BaseCondition(Condition[_T_co, _S_co]):
             waiter.error = None
             self._notify(1, None, passing_on=True)
 
-    def _release(self, waiter: _Waiter) -> Any:
+    def _enqueue(self, waiter: _Waiter) -> Any:
+        # Queue the waiter, then give up the lock; return what takes the
+        # lock back. Both inside the try: an exception between them (a
+        # signal handler's KeyboardInterrupt) must not leave a waiter in
+        # the queue that a notification would be lost to.
         try:
+            self._waiters.append(waiter)
             return self._release_save(waiter.token)
         except BaseException:
             # the lock is still ours: this wait never began

@@ -147,8 +147,8 @@ class _JoinWaiters:
             green_checkpoint()
             return True
         event = create_green_event()
-        self._queue(event, queue)
         try:
+            self._queue(event, queue)
             success = event.wait(timeout)
         except BaseException:
             if not event.is_set():
@@ -164,8 +164,8 @@ class _JoinWaiters:
             await async_checkpoint()
             return True
         event = create_async_event()
-        self._queue(event, queue)
         try:
+            self._queue(event, queue)
             if timeout is None:
                 success = await event
             else:
@@ -549,8 +549,10 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
         return item
 
     def _abort_get(self, entry: list[Any]) -> None:
-        # after a getter's wait raised
-        if entry[0].is_set():
+        # after a getter's wait raised, or an exception came before the
+        # wait began (then its event is still pending: cancelled here, so
+        # that no hand-off reaches it once it leaves the queue)
+        if not entry[0].cancel() and entry[0].is_set():
             if entry[1] is not _SHUT_DOWN:
                 with self._lock:
                     self._give_back(entry[1])
@@ -578,8 +580,9 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
                 del state
 
     def _abort_put(self, entry: list[Any]) -> None:
-        # after a putter's wait raised: an item already accepted stays
-        if not entry[0].is_set():
+        # after a putter's wait raised, or an exception came before it (as
+        # for a getter): an item already accepted stays
+        if entry[0].cancel() or not entry[0].is_set():
             self._discard(self._putters, entry)
 
     # -- the slow paths of the core's calls --------------------------------
@@ -596,21 +599,21 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
         if not blocking:
             raise QueueShutDown if self.is_shutdown else QueueFull
         lock = self._lock
-        entry = [create_async_event(), item, _PENDING]
-        while True:
-            with lock:
-                if not self._has_room():
-                    if self.is_shutdown:
-                        raise QueueShutDown
-                    self._putters.append(entry)
-                    break
-            # room appeared meanwhile: pass the checkpoint first
-            await async_checkpoint()
-            with lock:
-                if self._try_put(item):
-                    return
-        event = entry[0]
+        event = create_async_event()
+        entry = [event, item, _PENDING]
         try:
+            while True:
+                with lock:
+                    if not self._has_room():
+                        if self.is_shutdown:
+                            raise QueueShutDown
+                        self._putters.append(entry)
+                        break
+                # room appeared meanwhile: pass the checkpoint first
+                await async_checkpoint()
+                with lock:
+                    if self._try_put(item):
+                        return
             if timeout is None:
                 success = await event
             else:
@@ -626,21 +629,22 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
         if not blocking:
             raise QueueShutDown if self.is_shutdown else QueueFull
         lock = self._lock
-        entry = [create_green_event(), item, _PENDING]
-        while True:
-            with lock:
-                if not self._has_room():
-                    if self.is_shutdown:
-                        raise QueueShutDown
-                    self._putters.append(entry)
-                    break
-            # room appeared meanwhile: pass the checkpoint first
-            green_checkpoint()
-            with lock:
-                if self._try_put(item):
-                    return
+        event = create_green_event()
+        entry = [event, item, _PENDING]
         try:
-            success = entry[0].wait(timeout)
+            while True:
+                with lock:
+                    if not self._has_room():
+                        if self.is_shutdown:
+                            raise QueueShutDown
+                        self._putters.append(entry)
+                        break
+                # room appeared meanwhile: pass the checkpoint first
+                green_checkpoint()
+                with lock:
+                    if self._try_put(item):
+                        return
+            success = event.wait(timeout)
         except BaseException:
             self._abort_put(entry)
             raise
@@ -652,22 +656,22 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
         if not blocking:
             self._refuse_get()
         lock = self._lock
-        entry = [create_async_event(), _NO_ITEM]
-        while True:
-            with lock:
-                if not self._has_item():
-                    if self.is_shutdown and not len(self._data):
-                        raise QueueShutDown
-                    self._getters.append(entry)
-                    break
-            # an item appeared meanwhile: pass the checkpoint first
-            await async_checkpoint()
-            with lock:
-                item = self._try_get()
-            if item is not _NO_ITEM:
-                return item  # type: ignore[no-any-return]
-        event = entry[0]
+        event = create_async_event()
+        entry = [event, _NO_ITEM]
         try:
+            while True:
+                with lock:
+                    if not self._has_item():
+                        if self.is_shutdown and not len(self._data):
+                            raise QueueShutDown
+                        self._getters.append(entry)
+                        break
+                # an item appeared meanwhile: pass the checkpoint first
+                await async_checkpoint()
+                with lock:
+                    item = self._try_get()
+                if item is not _NO_ITEM:
+                    return item  # type: ignore[no-any-return]
             if timeout is None:
                 success = await event
             else:
@@ -681,22 +685,23 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
         if not blocking:
             self._refuse_get()
         lock = self._lock
-        entry = [create_green_event(), _NO_ITEM]
-        while True:
-            with lock:
-                if not self._has_item():
-                    if self.is_shutdown and not len(self._data):
-                        raise QueueShutDown
-                    self._getters.append(entry)
-                    break
-            # an item appeared meanwhile: pass the checkpoint first
-            green_checkpoint()
-            with lock:
-                item = self._try_get()
-            if item is not _NO_ITEM:
-                return item  # type: ignore[no-any-return]
+        event = create_green_event()
+        entry = [event, _NO_ITEM]
         try:
-            success = entry[0].wait(timeout)
+            while True:
+                with lock:
+                    if not self._has_item():
+                        if self.is_shutdown and not len(self._data):
+                            raise QueueShutDown
+                        self._getters.append(entry)
+                        break
+                # an item appeared meanwhile: pass the checkpoint first
+                green_checkpoint()
+                with lock:
+                    item = self._try_get()
+                if item is not _NO_ITEM:
+                    return item  # type: ignore[no-any-return]
+            success = event.wait(timeout)
         except BaseException:
             self._abort_get(entry)
             raise

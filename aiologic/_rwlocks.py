@@ -295,6 +295,17 @@ class RWLock:
             # the waiters behind it may be admissible now
             self._admit()
 
+    def _abandon(self, entry: tuple[Any, bool, Any]) -> None:
+        # a waiter's wait raised, or an exception came before the wait
+        # began (its event is still pending then: cancelled here, so that
+        # no admission reaches it once it leaves the queue); a lock it was
+        # handed meanwhile is passed on
+        event, side, task = entry
+        if event.cancel() or not event.is_set():
+            self._discard(entry)
+        else:
+            self._release(task, side)
+
     def _green_acquire(self, side: bool, blocking: bool, timeout: Any) -> bool:
         if blocking:
             timeout = check_timeout(timeout)
@@ -307,23 +318,25 @@ class RWLock:
                 return False
             event = create_green_event()
             entry = (event, side, task)
-            with lock:
-                # the state may have changed while the event was made
-                taken = self._take(task, side)
+            # queued inside the try: an exception before the wait began
+            # must not leave an entry that a hand-off would be lost to
+            try:
+                with lock:
+                    # the state may have changed while the event was made
+                    taken = self._take(task, side)
+                    if not taken:
+                        self._enqueue(entry)
                 if not taken:
-                    self._enqueue(entry)
-            if not taken:
-                try:
                     success = event.wait(timeout)
-                except BaseException:
-                    if event.is_set():
-                        self._release(task, side)  # pass it on
-                    else:
+                    if not success:
                         self._discard(entry)
-                    raise
-                if not success:
-                    self._discard(entry)
-                return success  # type: ignore[no-any-return]
+                    return success  # type: ignore[no-any-return]
+            except BaseException:
+                if taken:
+                    self._release(task, side)
+                else:
+                    self._abandon(entry)
+                raise
         if blocking:
             try:
                 green_checkpoint()
@@ -347,26 +360,27 @@ class RWLock:
                 return False
             event = create_async_event()
             entry = (event, side, task)
-            with lock:
-                # the state may have changed while the event was made
-                taken = self._take(task, side)
+            # queued inside the try, as for green waiters
+            try:
+                with lock:
+                    # the state may have changed while the event was made
+                    taken = self._take(task, side)
+                    if not taken:
+                        self._enqueue(entry)
                 if not taken:
-                    self._enqueue(entry)
-            if not taken:
-                try:
                     if timeout is None:
                         success = await event
                     else:
                         success = await event.with_(timeout)
-                except BaseException:
-                    if event.is_set():
-                        self._release(task, side)  # pass it on
-                    else:
+                    if not success:
                         self._discard(entry)
-                    raise
-                if not success:
-                    self._discard(entry)
-                return success  # type: ignore[no-any-return]
+                    return success  # type: ignore[no-any-return]
+            except BaseException:
+                if taken:
+                    self._release(task, side)
+                else:
+                    self._abandon(entry)
+                raise
         if blocking:
             try:
                 await async_checkpoint()

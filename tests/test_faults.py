@@ -23,7 +23,9 @@
   ``__lt__`` of ``PriorityQueue`` items.
 * An exception between queueing a waiter and guarding its wait (as a
   signal handler's ``KeyboardInterrupt`` can raise right after
-  ``add_waiter`` returned): the entry does not stay, nothing is lost.
+  ``add_waiter`` returned, or once a queue, an ``RWLock``, a condition or
+  a barrier released its internal lock): the entry does not stay, nothing
+  handed over in that window is lost, a barrier breaks.
 
 After each fault: nobody is left waiting, permits are back to their
 initial value, the next waiter or a newcomer gets the permit or item,
@@ -1196,6 +1198,259 @@ def test_interrupted_right_after_queueing_event_waiter(impl, side):
     event.down()
     waiter.join(TASK_LIMIT)
     assert not waiter.is_alive() and event.waiting == 0, event
+
+
+class _LineInterrupt:
+    """A trace function that raises ``KeyboardInterrupt``, as a signal
+    handler can, at the first line that a function of *functions* (names,
+    in aiologic's own modules) runs once ``ready()`` is true. *before*, if
+    given, runs first: a hand-off from elsewhere landing in that window."""
+
+    def __init__(self, functions, ready, before=None):
+        self.functions = set(functions)
+        self.ready = ready
+        self.before = before
+        self.fired = None  # (function, line) where it raised
+
+    def _local(self, frame, event, arg):
+        if event == "line" and self.fired is None and self.ready():
+            self.fired = (frame.f_code.co_name, frame.f_lineno)
+            if self.before is not None:
+                self.before()
+            raise KeyboardInterrupt
+        return self._local
+
+    def _global(self, frame, event, arg):
+        code = frame.f_code
+        if (
+            code.co_name in self.functions
+            and f"{os.sep}aiologic{os.sep}" in code.co_filename
+        ):
+            return self._local
+        return None
+
+    def run(self, side, call):
+        """Run ``call()`` (a thread's blocking call, or a coroutine function
+        run by ``asyncio.run``) under the trace; it must be interrupted."""
+        sys.settrace(self._global)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                if side == "green":
+                    call()
+                else:
+                    asyncio.run(call())
+        finally:
+            sys.settrace(None)
+        assert self.fired is not None, "the trace never fired"
+
+
+def _queue_wait(q, side, method, *args):
+    if side == "green":
+        return lambda: getattr(q, f"green_{method}")(*args, timeout=TASK_LIMIT)
+
+    async def wait():
+        return await getattr(q, f"async_{method}")(*args, timeout=TASK_LIMIT)
+
+    return wait
+
+
+@pytest.mark.parametrize("handed", [False, True], ids=["queued", "handed"])
+@pytest.mark.parametrize("side", ["green", "async"])
+def test_interrupted_right_after_queueing_getter(impl, side, handed):
+    """A getter of a ``Queue`` interrupted once queued, before its wait
+    began (the queue's lock released): it leaves the queue, and an item
+    handed to it in that window stays in the queue."""
+    q = impl.Queue(1)
+    trace = _LineInterrupt(
+        {"_green_get_wait", "_async_get_wait"},
+        lambda: q.getting == 1 and not q._lock.locked(),
+        (lambda: q.green_put("handed", blocking=False)) if handed else None,
+    )
+    trace.run(side, _queue_wait(q, side, "get"))
+    assert q.waiting == 0, (trace.fired, q)
+    if handed:
+        assert list(q._data) == ["handed"], (trace.fired, q)
+        assert q.green_get(blocking=False) == "handed"
+    q.green_put("next", blocking=False)
+    assert q.green_get(blocking=False) == "next"
+    assert (q.waiting, len(q)) == (0, 0), q
+
+
+@pytest.mark.parametrize("handed", [False, True], ids=["queued", "handed"])
+@pytest.mark.parametrize("side", ["green", "async"])
+def test_interrupted_right_after_queueing_putter(impl, side, handed):
+    """A putter of a full ``Queue`` interrupted once queued, before its
+    wait began: it leaves the queue; an item stored for it in that window
+    (a get made room) stays stored."""
+    q = impl.Queue(1)
+    q.green_put("first", blocking=False)
+    got = []
+    trace = _LineInterrupt(
+        {"_green_put_wait", "_async_put_wait"},
+        lambda: q.putting == 1 and not q._lock.locked(),
+        (lambda: got.append(q.green_get(blocking=False))) if handed else None,
+    )
+    trace.run(side, _queue_wait(q, side, "put", "second"))
+    assert q.waiting == 0, (trace.fired, q)
+    assert list(q._data) == (["second"] if handed else ["first"]), q
+    assert got == (["first"] if handed else []), q
+    assert q.green_get(blocking=False) == ("second" if handed else "first")
+    assert (q.waiting, len(q)) == (0, 0), q
+
+
+@pytest.mark.parametrize("handed", [False, True], ids=["queued", "handed"])
+@pytest.mark.parametrize("side", ["green", "async"])
+def test_interrupted_right_after_queueing_rwlock_writer(impl, side, handed):
+    """A writer of an ``RWLock`` interrupted once queued behind a reader,
+    before its wait began: it leaves the queue; the lock admitted to it in
+    that window (the reader left) is passed on."""
+    rw = impl.RWLock()
+    held, leave = threading.Event(), threading.Event()
+
+    def reader():
+        with rw.reader:
+            held.set()
+            leave.wait(TASK_LIMIT)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert held.wait(TASK_LIMIT)
+
+    def hand_over():
+        leave.set()
+        wait_until(rw.writer.locked, message=lambda: repr(rw))
+
+    trace = _LineInterrupt(
+        {"_green_acquire", "_async_acquire"},
+        lambda: rw.waiting == 1 and not rw._lock.locked(),
+        hand_over if handed else None,
+    )
+    if side == "green":
+
+        def call():
+            return rw.writer.green_acquire(timeout=TASK_LIMIT)
+
+    else:
+
+        async def call():
+            return await rw.writer.async_acquire(timeout=TASK_LIMIT)
+
+    try:
+        trace.run(side, call)
+        assert rw.waiting == 0, (trace.fired, rw)
+        assert not rw.writer.locked(), (trace.fired, rw)
+    finally:
+        leave.set()
+        thread.join(TASK_LIMIT)
+    assert not thread.is_alive()
+    assert rw.writer.green_acquire(blocking=False), rw
+    rw.writer.green_release()
+    assert (rw.waiting, rw.locked()) == (0, False), rw
+
+
+@pytest.mark.parametrize("side", ["green", "async"])
+def test_interrupted_right_after_queueing_condition_waiter(impl, side):
+    """A ``Condition`` waiter interrupted once queued, before it gave up
+    the lock: it leaves the queue with the lock still held, and the next
+    notification reaches the next waiter."""
+    cond = impl.Condition(impl.Lock())
+    trace = _LineInterrupt({"_enqueue"}, lambda: cond.waiting == 1)
+    if side == "green":
+
+        def call():
+            with cond:
+                try:
+                    cond.wait(TASK_LIMIT)
+                finally:
+                    assert cond.lock.green_owned()
+
+    else:
+
+        async def call():
+            async with cond:
+                try:
+                    await cond.with_(TASK_LIMIT)
+                finally:
+                    assert cond.lock.async_owned()
+
+    trace.run(side, call)
+    assert cond.waiting == 0, (trace.fired, cond)
+    assert not cond.lock.locked(), cond
+    box = []
+
+    def waiter():
+        with cond:
+            box.append(cond.wait(TASK_LIMIT))
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    wait_until(lambda: cond.waiting == 1, message=lambda: repr(cond))
+    with cond:
+        assert cond.notify() == 1
+    thread.join(TASK_LIMIT)
+    assert box == [True], cond
+
+
+def _barrier_wait(barrier, side):
+    if side == "green":
+        return lambda: barrier.wait(TASK_LIMIT)
+
+    async def wait():
+        return await barrier.with_(TASK_LIMIT)
+
+    return wait
+
+
+@pytest.mark.parametrize("kind", ["Barrier", "Latch"])
+@pytest.mark.parametrize("side", ["green", "async"])
+def test_interrupted_right_after_arriving(impl, side, kind):
+    """An arrival at a barrier or latch that is interrupted once counted,
+    before it waits, breaks it (as a waiter that gives up does): the
+    waiters present and later get ``BrokenBarrierError``."""
+    barrier = getattr(impl, kind)(3)
+    phase = barrier._phase
+    errors = []
+
+    def waiter():
+        try:
+            barrier.wait(TASK_LIMIT)
+        except impl.BrokenBarrierError:
+            errors.append("broken")
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    wait_until(lambda: phase.arrived == 1, message=lambda: repr(barrier))
+    trace = _LineInterrupt({"_arrive"}, lambda: phase.arrived == 2)
+    trace.run(side, _barrier_wait(barrier, side))
+    thread.join(TASK_LIMIT)
+    assert errors == ["broken"], (trace.fired, barrier)
+    assert barrier.broken, barrier
+    with pytest.raises(impl.BrokenBarrierError):
+        barrier.wait(0)
+
+
+@pytest.mark.parametrize("kind", ["Barrier", "Latch"])
+@pytest.mark.parametrize("side", ["green", "async"])
+def test_interrupted_right_after_filling(impl, side, kind):
+    """The arrival that fills a barrier or latch, interrupted before it
+    released the others: they are released all the same, unbroken."""
+    barrier = getattr(impl, kind)(2)
+    phase = barrier._phase
+    results = []
+    thread = threading.Thread(
+        target=lambda: results.append(barrier.wait(TASK_LIMIT))
+    )
+    thread.start()
+    wait_until(lambda: barrier.waiting == 1, message=lambda: repr(barrier))
+    trace = _LineInterrupt(
+        {"_arrive"},
+        lambda: phase.passed is True and not barrier._lock.locked(),
+    )
+    trace.run(side, _barrier_wait(barrier, side))
+    thread.join(TASK_LIMIT)
+    assert not thread.is_alive(), barrier
+    assert results == [0 if kind == "Barrier" else None], barrier
+    assert not barrier.broken, barrier
 
 
 # ---------------------------------------------------------------------------

@@ -162,7 +162,10 @@ class _BaseEvent:
     def cancel(self) -> bool:
         """Cancel the pending event (a waiter then gets ``False``).
 
-        Return ``True`` iff this call resolved the pending event.
+        Return ``True`` iff this call resolved the pending event. When it
+        returns ``False``, `is_set()` and `cancelled()` already tell who
+        won: a waiter that gives up before its wait began decides with
+        them whether it was handed something.
         """
         flag = self._flag
 
@@ -170,12 +173,15 @@ class _BaseEvent:
             try:
                 flag.pop()
             except IndexError:
-                return False
+                pass
+            else:
+                self._state = _CANCELLED
+                self._wake()
+                return True
 
-            self._state = _CANCELLED
-            self._wake()
-            return True
-
+        # a set() in another thread may have won the pop and not yet
+        # recorded it
+        self._settle()
         return False
 
     def _try_cancel(self) -> bool:
