@@ -358,7 +358,7 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
     any thread, task or greenlet.
     """
 
-    __slots__ = ("__weakref__", "_joiners")
+    __slots__ = ("__weakref__", "_dropping", "_joiners")
 
     _data: Any
 
@@ -381,6 +381,9 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
             () if items is MISSING else items, maxsize, _storage_of(cls)
         )
         self._joiners = _JoinWaiters()
+        # once shut down immediately, the queue keeps no item: one given
+        # back by a getter that gave up is dropped too
+        self._dropping = False
         return self
 
     def shutdown(self, /, immediate: bool = False) -> None:
@@ -394,6 +397,7 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
         with self._lock:
             self._mark_shut_down()
             if immediate:
+                self._dropping = True
                 data = self._data
                 while len(data):
                     self._get()
@@ -508,7 +512,11 @@ class Queue(QueueCore, _QueueCommon, Generic[_T]):
 
     def _give_back(self, item: Any) -> None:
         # an item taken for someone who will not have it after all
-        if not self._hand_to_getter(item):
+        if self._dropping:
+            # dropped as the shutdown dropped the others: a finished task
+            if not self._unfinished_down(False):
+                self._joiners.wake_all()
+        elif not self._hand_to_getter(item):
             self._unget(item)
 
     def _feed_putters(self) -> None:

@@ -206,6 +206,48 @@ def test_cancelled_getter_at_shutdown_loses_nothing(cancellable_world, qtype):
     assert (q.waiting, len(q)) == (0, 0)
 
 
+@pytest.mark.parametrize("immediate", [False, True])
+def test_getter_cancelled_with_an_item_at_shutdown(
+    cancellable_world, ctype, impl, immediate
+):
+    """A getter handed an item and cancelled before it ran gives the item
+    back; after an immediate shutdown it is dropped (a finished task), not
+    stored again, so no get returns it; otherwise a later get does."""
+    world = cancellable_world
+    q = ctype(4)
+    ops = world.ops
+
+    async def getter():
+        return await ops.call(q, "get")
+
+    doomed = world.spawn(getter)
+    until(lambda: q.getting == 1, doomed)
+
+    async def hand_then_shut():
+        q.green_put("x", blocking=False)  # handed to the waiting getter
+        world.cancel_now(doomed)  # it has not run yet
+        q.shutdown(immediate=immediate)
+        return True
+
+    assert world.call(hand_then_shut) is True
+    error = doomed.exception()
+    if error is None:
+        # the cancellation came too late for this library (trio: a
+        # rescheduled task keeps what it was handed)
+        assert world.lib != "asyncio", "asyncio: the getter ran"
+        assert doomed.result() == "x"
+        q.task_done()
+    else:
+        assert isinstance(error, world.cancelled_exc), error
+        if not immediate:
+            assert q.green_get(blocking=False) == "x"
+            q.task_done()
+    assert (q.waiting, len(q), q.unfinished_tasks) == (0, 0, 0), q
+    with pytest.raises(impl.QueueShutDown):
+        q.green_get(blocking=False)
+    assert q.green_join(timeout=0) is True
+
+
 # -- joining ------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ state. Every check counts, failing or not.
 from __future__ import annotations
 
 import collections
+import random
 import time
 
 from worlds import Ledger
@@ -237,6 +238,23 @@ class BoundedSemaphoreScenario(SemaphoreScenario):
 
     def make(self):
         return self.aiologic.BoundedSemaphore(self.capacity)
+
+
+class BinarySemaphoreScenario(SemaphoreScenario):
+    """At most one permit: one holder at a time, value 0 inside, 1 after."""
+
+    name = "binary_semaphore"
+    capacity = 1
+
+    def make(self):
+        return self.aiologic.BinarySemaphore(self.capacity)
+
+
+class BoundedBinarySemaphoreScenario(BinarySemaphoreScenario):
+    name = "bounded_binary_semaphore"
+
+    def make(self):
+        return self.aiologic.BoundedBinarySemaphore(self.capacity)
 
 
 class LimiterScenario(Permits):
@@ -514,6 +532,247 @@ class EventScenario(Scenario):
         self.check(len(self.events) > 1, "no event was ever set")
 
 
+def _green_wait(act, prim, mode):
+    """``prim.wait(...)`` in ``mode``: ``(completed, result)``."""
+    if mode == "cancelled":
+        return act.run_cancellable(prim.wait, act.timeout())
+    if mode == "blocking":
+        return True, prim.wait()
+    return True, prim.wait(0 if mode == "nonblocking" else act.timeout())
+
+
+async def _async_wait(act, prim, mode):
+    """``await prim`` (or ``prim.with_(...)``) in ``mode``."""
+    if mode == "cancelled":
+
+        async def wait():
+            return await prim
+
+        return await act.run_cancellable(wait, act.timeout())
+    if mode == "blocking":
+        return True, await prim
+    return True, await prim.with_(
+        0 if mode == "nonblocking" else act.timeout()
+    )
+
+
+class CountdownScenario(Scenario):
+    """Counters ``up(k)`` then ``down()`` k times; waiters wait for zero.
+
+    Every ``up``/``down`` runs under the ledger's lock next to a model of
+    the value, so the value is checked exactly after each of them, and
+    each time the model reaches zero an epoch is counted. A waiter reads
+    the epoch before it waits: if it is woken, the value was zero at its
+    start or an epoch passed during its wait (checking ``value`` at wake
+    would race with the next ``up``). At the end the value is back to the
+    initial 0 and every waiter has returned (a lost wake-up hangs).
+    """
+
+    name = "countdown_event"
+
+    def __init__(self, aiologic, seed):
+        super().__init__(aiologic, seed)
+        self.prim = aiologic.CountdownEvent()
+        self.value = 0  # the model, under ledger.lock
+        self.zeros = 0  # times the model went down to zero
+
+    def roles(self, total):
+        return ["counter" if i % 4 == 1 else "waiter" for i in range(total)]
+
+    def _up(self, act, count):
+        with self.ledger.lock:
+            self.prim.up(count)
+            self.value += count
+            value, model = self.prim.value, self.value
+        act.check(value == model, f"value {value} after up(), model {model}")
+
+    def _down(self, act):
+        with self.ledger.lock:
+            try:
+                self.prim.down()
+            except RuntimeError as exc:
+                value, model, error = self.prim.value, self.value, exc
+            else:
+                error = None
+                self.value -= 1
+                if self.value == 0:
+                    self.zeros += 1
+                value, model = self.prim.value, self.value
+        act.check(error is None, f"down() at model value {model}: {error}")
+        act.check(value == model, f"value {value} after down(), model {model}")
+
+    def _start(self):
+        with self.ledger.lock:
+            return self.zeros, self.value
+
+    def _woken(self, act, mode, start, done, woken):
+        if not done:
+            return
+        if mode == "blocking":
+            act.check(woken, "a blocking wait returned False")
+        if woken:
+            zeros0, value0 = start
+            with self.ledger.lock:
+                zeros1 = self.zeros
+            act.check(
+                value0 == 0 or zeros1 > zeros0,
+                f"woken while the value stayed above 0 (value {value0} at"
+                f" the start, no zero since)",
+            )
+            act.state["woken"] = act.state.get("woken", 0) + 1
+
+    def green_actor(self, act, deadline):
+        while time.monotonic() < deadline:
+            act.ops += 1
+            if act.role == "counter":
+                count = act.rng.randint(1, 3)
+                self._up(act, count)
+                for _ in range(count):
+                    act.pause()
+                    self._down(act)
+                for _ in range(act.rng.randrange(4)):
+                    act.pause()
+                continue
+            mode = act.mode()
+            start = self._start()
+            done, woken = _green_wait(act, self.prim, mode)
+            self._woken(act, mode, start, done, woken)
+            # a wait that need not block does not yield: let the hub run
+            act.pause()
+
+    async def async_actor(self, act, deadline):
+        while time.monotonic() < deadline:
+            act.ops += 1
+            if act.role == "counter":
+                count = act.rng.randint(1, 3)
+                self._up(act, count)
+                for _ in range(count):
+                    await act.pause()
+                    self._down(act)
+                for _ in range(act.rng.randrange(4)):
+                    await act.pause()
+                continue
+            mode = act.mode()
+            start = self._start()
+            done, woken = await _async_wait(act, self.prim, mode)
+            self._woken(act, mode, start, done, woken)
+            # a wait that need not block does not yield: let the hub run
+            await act.pause()
+
+    def controller(self, run):
+        # the counters have stopped: the value must be back to 0, which
+        # wakes every waiter (one still blocked at the end is a lost wake)
+        run.wait_role_done("counter")
+        value = self.prim.value
+        self.check(value == 0, f"value {value} after the counters, not 0")
+        if value:
+            self.prim.clear()  # let the waiters go; the violation stands
+
+    def finish(self, acts):
+        self.ledger.notes["zeros"] = self.zeros
+        self.ledger.notes["woken"] = sum(a.state.get("woken", 0) for a in acts)
+        self.check(self.prim.value == 0, f"value left: {self.prim!r}")
+        self.check(self.prim.waiting == 0, f"waiters left: {self.prim!r}")
+
+
+class REventScenario(Scenario):
+    """Togglers ``set()``/``clear()`` an REvent; waiters wait on it.
+
+    ``set()``/``clear()`` run under the ledger's lock next to a model, so
+    ``is_set()`` is checked exactly after each, and sets are counted. A
+    woken waiter must have started while the event was set or seen a set
+    counted after it started (a set that happened before its wait and was
+    cleared must not wake it). A blocking wait returns True. At the end
+    the event is set and no waiter is left.
+    """
+
+    name = "revent"
+
+    def __init__(self, aiologic, seed):
+        super().__init__(aiologic, seed)
+        self.prim = aiologic.REvent()
+        self.is_set = False  # the model, under ledger.lock
+        self.sets = 0
+
+    def roles(self, total):
+        return ["toggler" if i % 4 == 1 else "waiter" for i in range(total)]
+
+    def _toggle(self, act):
+        with self.ledger.lock:
+            if act.rng.random() < 0.5:
+                self.prim.set()
+                self.is_set = True
+                self.sets += 1
+            else:
+                self.prim.clear()
+                self.is_set = False
+            real, model = self.prim.is_set(), self.is_set
+        act.check(real == model, f"is_set() {real} after set/clear {model}")
+
+    def _start(self):
+        with self.ledger.lock:
+            return self.sets, self.is_set
+
+    def _woken(self, act, mode, start, done, woken):
+        if not done:
+            return
+        if mode == "blocking":
+            act.check(woken, "a blocking wait returned False")
+        if woken:
+            sets0, set0 = start
+            with self.ledger.lock:
+                sets1 = self.sets
+            act.check(
+                set0 or sets1 > sets0,
+                "woken by no set: unset at the start and no set since",
+            )
+            act.state["woken"] = act.state.get("woken", 0) + 1
+
+    def green_actor(self, act, deadline):
+        while time.monotonic() < deadline:
+            act.ops += 1
+            if act.role == "toggler":
+                for _ in range(3):
+                    act.pause()
+                self._toggle(act)
+                continue
+            mode = act.mode()
+            start = self._start()
+            done, woken = _green_wait(act, self.prim, mode)
+            self._woken(act, mode, start, done, woken)
+            # a wait that need not block does not yield: let the hub run
+            act.pause()
+
+    async def async_actor(self, act, deadline):
+        while time.monotonic() < deadline:
+            act.ops += 1
+            if act.role == "toggler":
+                for _ in range(3):
+                    await act.pause()
+                self._toggle(act)
+                continue
+            mode = act.mode()
+            start = self._start()
+            done, woken = await _async_wait(act, self.prim, mode)
+            self._woken(act, mode, start, done, woken)
+            # a wait that need not block does not yield: let the hub run
+            await act.pause()
+
+    def controller(self, run):
+        # the togglers have stopped: set it for whoever still waits
+        run.wait_role_done("toggler")
+        with self.ledger.lock:
+            self.prim.set()
+            self.is_set = True
+            self.sets += 1
+
+    def finish(self, acts):
+        self.ledger.notes["sets"] = self.sets
+        self.ledger.notes["woken"] = sum(a.state.get("woken", 0) for a in acts)
+        self.check(self.prim.is_set(), f"not set at the end: {self.prim!r}")
+        self.check(self.prim.waiting == 0, f"waiters left: {self.prim!r}")
+
+
 # -- barrier --------------------------------------------------------------
 
 
@@ -592,6 +851,276 @@ class BarrierScenario(Scenario):
 class RBarrierScenario(BarrierScenario):
     name = "rbarrier"
     reusable = True
+
+
+class LatchScenario(Scenario):
+    """A fresh Latch per generation; every actor passes every generation.
+
+    Arrivals are counted before each wait: an actor that passes finds all
+    the parties arrived (none passes early), and at the end every
+    generation was passed by every party. A passed latch lets a later
+    wait through at once, even with timeout 0. Only blocking waits (a
+    timed-out or cancelled wait breaks a latch by design).
+    """
+
+    name = "latch"
+
+    def __init__(self, aiologic, seed):
+        super().__init__(aiologic, seed)
+        self.parties = 0
+        self.latches = []  # one per generation, made by its first arrival
+        self.arrived = []
+        self.stop_phase = None
+
+    def roles(self, total):
+        self.parties = total
+        return ["any"] * total
+
+    def _arrive(self, phase):
+        with self.ledger.lock:
+            if phase == len(self.latches):
+                self.latches.append(self.aiologic.Latch(self.parties))
+                self.arrived.append(0)
+            order = self.arrived[phase]
+            self.arrived[phase] += 1
+            return self.latches[phase], order
+
+    def _passed(self, act, phase, order, deadline):
+        with self.ledger.lock:
+            arrived = self.arrived[phase]
+        act.check(
+            arrived == self.parties,
+            f"passed generation {phase} with {arrived} of"
+            f" {self.parties} parties arrived",
+        )
+        act.state.setdefault("passed", []).append(phase)
+        # as in BarrierScenario: the first to arrive ends the run two
+        # generations later, which every actor learns in time
+        late = time.monotonic() >= deadline
+        if order == 0 and self.stop_phase is None and late:
+            self.stop_phase = phase + 2
+
+    def _going(self, phase):
+        return self.stop_phase is None or phase < self.stop_phase
+
+    def green_actor(self, act, deadline):
+        phase = 0
+        while self._going(phase):
+            latch, order = self._arrive(phase)
+            if act.rng.random() < 0.5:
+                latch.wait(60)  # a timeout that never expires
+            else:
+                latch.wait()
+            self._passed(act, phase, order, deadline)
+            if act.rng.random() < 0.2:
+                latch.wait(0)  # drained: passes at once
+            phase += 1
+            act.ops += 1
+
+    async def async_actor(self, act, deadline):
+        phase = 0
+        while self._going(phase):
+            latch, order = self._arrive(phase)
+            if act.rng.random() < 0.5:
+                await latch.with_(60)
+            else:
+                await latch
+            self._passed(act, phase, order, deadline)
+            if act.rng.random() < 0.2:
+                await latch.with_(0)
+            phase += 1
+            act.ops += 1
+
+    def finish(self, acts):
+        passed = collections.Counter()
+        for act in acts:
+            passed.update(act.state.get("passed", ()))
+        bad = [
+            p for p in range(len(self.latches)) if passed[p] != self.parties
+        ]
+        self.ledger.checks += len(self.latches)
+        self.check(
+            not bad,
+            f"generations not passed by every party: {bad[:5]} of"
+            f" {len(self.latches)}",
+        )
+        self.check(
+            self.stop_phase == len(self.latches),
+            f"generations {len(self.latches)}, stop at {self.stop_phase}",
+        )
+        left = [
+            latch
+            for latch in self.latches
+            if latch.broken or latch.waiting or not latch
+        ]
+        self.check(not left, f"latches left {left[:3]}")
+
+
+# -- non-blocking: flag, resource guard -------------------------------------
+
+
+class FlagScenario(Scenario):
+    """Actors race to ``set()`` the current Flag and ``get()`` it.
+
+    Each ``set`` passes a fresh marker: exactly one wins per flag (True),
+    the winner's marker is what every later ``get`` returns, a lost
+    ``set`` sees a value that is not its own, and setting the stored
+    marker again returns True. A flag that holds a value is now and then
+    replaced by a new one. At the end each flag holds its winner's marker.
+    """
+
+    name = "flag"
+
+    def __init__(self, aiologic, seed):
+        super().__init__(aiologic, seed)
+        self.current = aiologic.Flag()
+        self.flags = [self.current]
+        self.winners = {}  # id(flag) -> marker, under ledger.lock
+
+    def _unit(self, act):
+        flag = self.current
+        if act.rng.random() < 0.4:
+            marker = (act.index, act.ops)
+            won = flag.set(marker)
+            if won:
+                with self.ledger.lock:
+                    other = self.winners.get(id(flag))
+                    self.winners[id(flag)] = marker
+                act.check(other is None, f"two set() won: {other}, {marker}")
+                value = flag.get()
+                act.check(value is marker, f"won with {marker}, got {value}")
+                act.check(flag.set(marker), "set(stored marker) is False")
+            else:
+                value = flag.get(None)
+                act.check(
+                    value is not None and value is not marker,
+                    f"set() lost but get() gives {value}",
+                )
+            self._rotate(flag, act)
+            return
+        with self.ledger.lock:
+            known = self.winners.get(id(flag))
+        if act.rng.random() < 0.5:
+            value = flag.get(default_factory=lambda: None)
+        else:
+            try:
+                value = flag.get()
+            except LookupError:
+                value = None
+        if known is not None:
+            act.check(value is known, f"get() {value} after {known} won")
+        elif value is not None:
+            act.check(
+                isinstance(value, tuple), f"get() gives a stranger {value}"
+            )
+        if value is not None:
+            self._rotate(flag, act)
+
+    def _rotate(self, flag, act):
+        # a flag that holds a value is replaced now and then by a new one
+        if act.rng.random() < 0.1:
+            with self.ledger.lock:
+                if self.current is flag:
+                    self.current = self.aiologic.Flag()
+                    self.flags.append(self.current)
+
+    def green_actor(self, act, deadline):
+        while time.monotonic() < deadline:
+            self._unit(act)
+            act.ops += 1
+            if act.rng.random() < 0.5:
+                act.pause()
+
+    async def async_actor(self, act, deadline):
+        while time.monotonic() < deadline:
+            self._unit(act)
+            act.ops += 1
+            if act.rng.random() < 0.5:
+                await act.pause()
+
+    def finish(self, acts):
+        self.ledger.notes["flags"] = len(self.flags)
+        lost = []
+        for flag in self.flags:
+            value = flag.get(None)
+            if value is not self.winners.get(id(flag)):
+                lost.append((value, self.winners.get(id(flag))))
+        self.ledger.checks += len(self.flags)
+        self.check(
+            not lost, f"flags whose value is not the winner's: {lost[:3]}"
+        )
+        self.check(len(self.winners) > 1, "no flag was ever won twice")
+
+
+class ResourceGuardScenario(Scenario):
+    """``with guard:`` from everyone: one user inside at a time.
+
+    An entry either gets in (and is then the only one inside: counted
+    under the ledger's lock between ``__enter__`` and ``__exit__``) or
+    raises ``BusyResourceError``; the entries and busy errors are noted.
+    """
+
+    name = "resource_guard"
+
+    def __init__(self, aiologic, seed):
+        super().__init__(aiologic, seed)
+        self.prim = aiologic.ResourceGuard()
+        self.users = 0
+
+    def _enter(self, act):
+        with self.ledger.lock:
+            self.users += 1
+            users = self.users
+        act.check(users == 1, f"{users} users inside the guard at once")
+        act.check(bool(self.prim), "the guard reads unused inside")
+        act.state["entered"] = act.state.get("entered", 0) + 1
+
+    def _leave(self):
+        with self.ledger.lock:
+            self.users -= 1
+
+    def _busy(self, act):
+        act.state["busy"] = act.state.get("busy", 0) + 1
+
+    def green_actor(self, act, deadline):
+        busy = self.aiologic.BusyResourceError
+        while time.monotonic() < deadline:
+            act.ops += 1
+            try:
+                with self.prim:
+                    self._enter(act)
+                    try:
+                        for _ in range(act.rng.randrange(3)):
+                            act.pause()
+                    finally:
+                        self._leave()
+            except busy:
+                self._busy(act)
+            act.pause()
+
+    async def async_actor(self, act, deadline):
+        busy = self.aiologic.BusyResourceError
+        while time.monotonic() < deadline:
+            act.ops += 1
+            try:
+                with self.prim:
+                    self._enter(act)
+                    try:
+                        for _ in range(act.rng.randrange(3)):
+                            await act.pause()
+                    finally:
+                        self._leave()
+            except busy:
+                self._busy(act)
+            await act.pause()
+
+    def finish(self, acts):
+        entered = sum(a.state.get("entered", 0) for a in acts)
+        self.ledger.notes["entered"] = entered
+        self.ledger.notes["busy"] = sum(a.state.get("busy", 0) for a in acts)
+        self.check(entered > 0, "nobody ever got in")
+        self.check(self.users == 0, "users left inside")
+        self.check(not self.prim, f"still in use: {self.prim!r}")
 
 
 # -- queues ---------------------------------------------------------------
@@ -836,6 +1365,463 @@ class SimpleQueueScenario(QueueScenario):
     simple = True
 
 
+class SimpleLifoQueueScenario(QueueScenario):
+    name = "simple_lifo_queue"
+    kind = "SimpleLifoQueue"
+    simple = True
+    fifo = False
+
+
+# (class name, simple, FIFO): what the join and shutdown runs pick from
+QUEUE_KINDS = (
+    ("Queue", False, True),
+    ("LifoQueue", False, False),
+    ("PriorityQueue", False, False),
+    ("SimpleQueue", True, True),
+    ("SimpleLifoQueue", True, False),
+)
+
+
+class PickedQueueScenario(QueueScenario):
+    """A queue scenario whose kind of queue the seed picks (noted)."""
+
+    def __init__(self, aiologic, seed):
+        self.pick = random.Random(f"{seed}:{self.name}")
+        self.kind, self.simple, self.fifo = self.pick.choice(QUEUE_KINDS)
+        super().__init__(aiologic, seed)
+        self.ledger.notes["kind"] = self.kind
+
+
+class QueueJoinScenario(PickedQueueScenario):
+    """Producers put, consumers get and ``task_done()``, joiners join.
+
+    The seed picks the kind of queue. Items as in ``QueueScenario``; a
+    consumer sometimes yields between a get and its ``task_done()``, so
+    joins often have to wait. Every successful put is counted after it
+    returns and every ``task_done()`` (each after a get, never raising)
+    under the ledger's lock, so the unfinished count is at least ``puts -
+    done`` at any time. A join that returns True must have seen zero: the
+    puts counted at its start are at most the ``task_done()`` calls
+    counted at its end. At the end (everything got and done): the
+    unfinished count is 0, the done calls equal the items got, and a last
+    join returns True at once.
+    """
+
+    name = "queue_join"
+
+    def __init__(self, aiologic, seed):
+        super().__init__(aiologic, seed)
+        self.puts = 0  # successful puts, counted after each returned
+        self.done = 0  # task_done() calls, counted under ledger.lock
+        self.drained_gets = 0  # by the controller, sentinels included
+
+    def roles(self, total):
+        return [
+            ("consumer", "producer", "joiner", "producer")[i % 4]
+            for i in range(total)
+        ]
+
+    def _record_put(self, act, item, outcome):
+        super()._record_put(act, item, outcome)
+        if outcome == "ok":
+            with self.ledger.lock:
+                self.puts += 1
+
+    def _task_done(self, act):
+        with self.ledger.lock:
+            try:
+                self.prim.task_done()
+            except ValueError as exc:
+                error = exc
+            else:
+                error = None
+                self.done += 1
+        act.check(error is None, f"task_done() after a get raised {error!r}")
+
+    def _record_get(self, act, item):
+        super()._record_get(act, item)
+        act.state["pending"] = act.state.get("pending", 0) + 1
+
+    def _finish_pending(self, act):
+        for _ in range(act.state.pop("pending", 0)):
+            self._task_done(act)
+
+    def _green_consumer(self, act):
+        # items are "processed" for a while before task_done(), so that
+        # the unfinished count is often above zero while joiners wait
+        while not act.state.get("stop"):
+            mode = act.mode()
+            if mode == "cancelled":
+                act.run_cancellable(
+                    lambda: self.green_get(act, "blocking", None),
+                    act.timeout(),
+                )
+            else:
+                self.green_get(act, mode, act.timeout())
+            act.ops += 1
+            if act.state.get("pending") and act.rng.random() < 0.5:
+                act.pause()
+            self._finish_pending(act)
+
+    async def _async_consumer(self, act):
+        while not act.state.get("stop"):
+            mode = act.mode()
+            if mode == "cancelled":
+                await act.run_cancellable(
+                    lambda: self.async_get(act, "blocking", None),
+                    act.timeout(),
+                )
+            else:
+                await self.async_get(act, mode, act.timeout())
+            act.ops += 1
+            if act.state.get("pending") and act.rng.random() < 0.5:
+                await act.pause()
+            self._finish_pending(act)
+
+    def _join_start(self):
+        with self.ledger.lock:
+            return self.puts
+
+    def _joined(self, act, mode, puts, done, joined):
+        if not done:
+            return
+        if mode == "blocking":
+            act.check(joined, "a blocking join returned False")
+        if joined:
+            with self.ledger.lock:
+                dones = self.done
+            act.check(
+                puts <= dones,
+                f"join returned True but never saw zero: {puts} puts"
+                f" before it, {dones} task_done() by its end",
+            )
+            act.state["joined"] = act.state.get("joined", 0) + 1
+
+    def green_actor(self, act, deadline):
+        if act.role == "consumer":
+            self._green_consumer(act)
+            return
+        if act.role != "joiner":
+            super().green_actor(act, deadline)
+            return
+        prim = self.prim
+        while time.monotonic() < deadline:
+            act.ops += 1
+            mode = act.mode()
+            puts = self._join_start()
+            if mode == "cancelled":
+                done, joined = act.run_cancellable(
+                    prim.green_join, act.timeout()
+                )
+            elif mode == "blocking":
+                done, joined = True, prim.green_join()
+            else:
+                timeout = 0 if mode == "nonblocking" else act.timeout()
+                done, joined = True, prim.green_join(timeout=timeout)
+            self._joined(act, mode, puts, done, joined)
+
+    async def async_actor(self, act, deadline):
+        if act.role == "consumer":
+            await self._async_consumer(act)
+            return
+        if act.role != "joiner":
+            await super().async_actor(act, deadline)
+            return
+        prim = self.prim
+        while time.monotonic() < deadline:
+            act.ops += 1
+            mode = act.mode()
+            puts = self._join_start()
+            if mode == "cancelled":
+                done, joined = await act.run_cancellable(
+                    prim.async_join, act.timeout()
+                )
+            elif mode == "blocking":
+                done, joined = True, await prim.async_join()
+            else:
+                timeout = 0 if mode == "nonblocking" else act.timeout()
+                done, joined = True, await prim.async_join(timeout=timeout)
+            self._joined(act, mode, puts, done, joined)
+
+    def controller(self, run):
+        # as QueueScenario, but every sentinel and drained item is done;
+        # the sentinels count as puts
+        run.wait_role_done("producer")
+        for _ in range(run.count_role("consumer")):
+            self.prim.green_put(_SENTINEL)
+            with self.ledger.lock:
+                self.puts += 1
+        run.wait_role_done("consumer")
+        empty = self.aiologic.QueueEmpty
+        while True:
+            try:
+                item = self.prim.green_get(blocking=False)
+            except empty:
+                break
+            if item != _SENTINEL:
+                self.drained.append(item)
+            self.drained_gets += 1
+            with self.ledger.lock:
+                self.prim.task_done()
+                self.done += 1
+
+    def finish(self, acts):
+        super().finish(acts)
+        got = self.drained_gets + sum(
+            len(a.state.get("got", ())) + bool(a.state.get("stop"))
+            for a in acts
+        )
+        prim = self.prim
+        self.ledger.notes["joined"] = sum(
+            a.state.get("joined", 0) for a in acts
+        )
+        self.check(
+            prim.unfinished_tasks == 0,
+            f"unfinished tasks left: {prim.unfinished_tasks}",
+        )
+        self.check(
+            self.done == got,
+            f"{self.done} task_done() for {got} items got (with sentinels)",
+        )
+        self.check(prim.green_join(timeout=0), "a last join returned False")
+
+
+class QueueShutdownScenario(PickedQueueScenario):
+    """A queue (kind picked by the seed) used until ``shutdown()``.
+
+    Producers put and consumers get until the queue refuses them with
+    ``QueueShutDown``; the controller shuts it down at the deadline,
+    ``immediate`` or not as the seed decides. Every actor must end that
+    way, blocked ones included (a hang fails the run). After
+    ``shutdown()`` returned, no call fails with ``QueueFull`` or
+    ``QueueEmpty`` and, once immediate, no get returns an item. Items:
+    none duplicated, none got that was not put; all got unless the
+    shutdown was immediate (the dropped ones are noted); the unfinished
+    count equals the items got (no ``task_done()`` here; dropped items
+    count as done).
+    """
+
+    name = "queue_shutdown"
+
+    def __init__(self, aiologic, seed):
+        super().__init__(aiologic, seed)
+        self.immediate = self.pick.random() < 0.5
+        self.shut = False  # shutdown() returned
+
+    def _put_outcome(self, act, call):
+        shut = self.shut
+        try:
+            call()
+        except self.aiologic.QueueFull:
+            act.check(not shut, "QueueFull after shutdown()")
+            return "failed"
+        except self.aiologic.QueueShutDown:
+            act.state["stop"] = True
+            self._refused(act, shut)
+            return "failed"
+        act.check(not shut, "a put succeeded after shutdown()")
+        return "ok"
+
+    def _get_outcome(self, act, shut, call):
+        try:
+            item = call()
+        except self.aiologic.QueueEmpty:
+            act.check(not shut, "QueueEmpty after shutdown()")
+            return
+        except self.aiologic.QueueShutDown:
+            act.state["stop"] = True
+            self._refused(act, shut)
+            return
+        act.check(
+            not (shut and self.immediate),
+            "an item got after shutdown(immediate=True)",
+        )
+        act.state.setdefault("got", []).append(item)
+
+    def green_put(self, act, item, mode, timeout):
+        prim = self.prim
+        if mode == "nonblocking":
+            return self._put_outcome(
+                act, lambda: prim.green_put(item, blocking=False)
+            )
+        if mode == "timed":
+            return self._put_outcome(
+                act, lambda: prim.green_put(item, timeout=timeout)
+            )
+        return self._put_outcome(act, lambda: prim.green_put(item))
+
+    async def async_put(self, act, item, mode, timeout):
+        shut = self.shut
+        prim = self.prim
+        try:
+            if mode == "nonblocking":
+                await prim.async_put(item, blocking=False)
+            elif mode == "timed":
+                await prim.async_put(item, timeout=timeout)
+            else:
+                await prim.async_put(item)
+        except self.aiologic.QueueFull:
+            act.check(not shut, "QueueFull after shutdown()")
+            return "failed"
+        except self.aiologic.QueueShutDown:
+            act.state["stop"] = True
+            self._refused(act, shut)
+            return "failed"
+        act.check(not shut, "a put succeeded after shutdown()")
+        return "ok"
+
+    def green_get(self, act, mode, timeout):
+        prim = self.prim
+        shut = self.shut
+        if mode == "nonblocking":
+            call = lambda: prim.green_get(blocking=False)  # noqa: E731
+        elif mode == "timed":
+            call = lambda: prim.green_get(timeout=timeout)  # noqa: E731
+        else:
+            call = prim.green_get
+        self._get_outcome(act, shut, call)
+
+    async def async_get(self, act, mode, timeout):
+        shut = self.shut
+        prim = self.prim
+        try:
+            if mode == "nonblocking":
+                item = await prim.async_get(blocking=False)
+            elif mode == "timed":
+                item = await prim.async_get(timeout=timeout)
+            else:
+                item = await prim.async_get()
+        except self.aiologic.QueueEmpty:
+            act.check(not shut, "QueueEmpty after shutdown()")
+            return
+        except self.aiologic.QueueShutDown:
+            act.state["stop"] = True
+            self._refused(act, shut)
+            return
+        act.check(
+            not (shut and self.immediate),
+            "an item got after shutdown(immediate=True)",
+        )
+        act.state.setdefault("got", []).append(item)
+
+    def _refused(self, act, shut):
+        # refused by a shutdown() that ran during the call (a waiting
+        # call, mostly): noted, to show the blocked ones were reached
+        if not shut:
+            act.state["refused"] = act.state.get("refused", 0) + 1
+
+    def _produce(self, act, outcome, item):
+        act.state.setdefault(outcome, []).append(item)
+
+    def green_actor(self, act, deadline):
+        if act.role == "consumer":
+            while not act.state.get("stop"):
+                mode = act.mode()
+                if mode == "cancelled":
+                    act.run_cancellable(
+                        lambda: self.green_get(act, "blocking", None),
+                        act.timeout(),
+                    )
+                else:
+                    self.green_get(act, mode, act.timeout())
+                act.ops += 1
+                if act.rng.random() < 0.3:
+                    act.pause()  # slower consumers: putters block too
+            return
+        seq = 0
+        while not act.state.get("stop"):
+            item = (act.index, seq)
+            seq += 1
+            mode = act.mode()
+            if mode == "cancelled":
+                done, outcome = act.run_cancellable(
+                    lambda: self.green_put(act, item, "blocking", None),
+                    act.timeout(),
+                )
+                if not done:
+                    outcome = "maybe"
+            else:
+                outcome = self.green_put(act, item, mode, act.timeout())
+            self._produce(act, outcome, item)
+            act.ops += 1
+            if self.simple and len(self.prim) > 32:
+                act.sleep(0.0005)  # unbounded: keep the drain short
+
+    async def async_actor(self, act, deadline):
+        if act.role == "consumer":
+            while not act.state.get("stop"):
+                mode = act.mode()
+                if mode == "cancelled":
+                    await act.run_cancellable(
+                        lambda: self.async_get(act, "blocking", None),
+                        act.timeout(),
+                    )
+                else:
+                    await self.async_get(act, mode, act.timeout())
+                act.ops += 1
+                if act.rng.random() < 0.3:
+                    await act.pause()
+            return
+        seq = 0
+        while not act.state.get("stop"):
+            item = (act.index, seq)
+            seq += 1
+            mode = act.mode()
+            if mode == "cancelled":
+                done, outcome = await act.run_cancellable(
+                    lambda: self.async_put(act, item, "blocking", None),
+                    act.timeout(),
+                )
+                if not done:
+                    outcome = "maybe"
+            else:
+                outcome = await self.async_put(act, item, mode, act.timeout())
+            self._produce(act, outcome, item)
+            act.ops += 1
+            if self.simple and len(self.prim) > 32:
+                await act.sleep(0.0005)
+
+    def controller(self, run):
+        run.wait_deadline()
+        self.prim.shutdown(immediate=self.immediate)
+        self.shut = True
+        run.wait_role_done("producer")
+        run.wait_role_done("consumer")
+        self.check(self.prim.is_shutdown, f"not shut down: {self.prim!r}")
+
+    def finish(self, acts):
+        put_ok, put_maybe = set(), set()
+        got = collections.Counter()
+        for act in acts:
+            put_ok.update(act.state.get("ok", ()))
+            put_maybe.update(act.state.get("maybe", ()))
+            got.update(act.state.get("got", ()))
+        dups = [item for item, n in got.items() if n > 1]
+        ghosts = set(got) - put_ok - put_maybe
+        lost = put_ok - set(got)
+        self.ledger.checks += len(put_ok) + len(got)
+        self.ledger.notes["immediate"] = int(self.immediate)
+        self.ledger.notes["refused_in_call"] = sum(
+            a.state.get("refused", 0) for a in acts
+        )
+        self.check(not dups, f"{len(dups)} items got twice: {dups[:3]}")
+        self.check(
+            not ghosts,
+            f"{len(ghosts)} items got but never put: {sorted(ghosts)[:3]}",
+        )
+        if self.immediate:
+            self.ledger.notes["dropped"] = len(lost)
+        else:
+            self.check(not lost, f"{len(lost)} items lost: {sorted(lost)[:3]}")
+        prim = self.prim
+        self.check(
+            prim.unfinished_tasks == len(got),
+            f"unfinished {prim.unfinished_tasks}, {len(got)} items got",
+        )
+        self.check(prim.waiting == 0, f"waiters left: {prim!r}")
+        self.check(len(prim) == 0, f"items left: {prim!r}")
+
+
 SCENARIOS = {
     cls.name: cls
     for cls in (
@@ -843,16 +1829,26 @@ SCENARIOS = {
         RLockScenario,
         SemaphoreScenario,
         BoundedSemaphoreScenario,
+        BinarySemaphoreScenario,
+        BoundedBinarySemaphoreScenario,
         LimiterScenario,
         RLimiterScenario,
         RWLockScenario,
         ConditionScenario,
         EventScenario,
+        REventScenario,
+        CountdownScenario,
         BarrierScenario,
         RBarrierScenario,
+        LatchScenario,
+        FlagScenario,
+        ResourceGuardScenario,
         QueueScenario,
         LifoQueueScenario,
         PriorityQueueScenario,
         SimpleQueueScenario,
+        SimpleLifoQueueScenario,
+        QueueJoinScenario,
+        QueueShutdownScenario,
     )
 }
